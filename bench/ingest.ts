@@ -1,0 +1,158 @@
+/**
+ * `npm run bench -- ingest`: 200 MQTT device connections publish QoS 1 messages of 5 points for 60 s
+ * against `fieldline serve` on its embedded default; then the same clients against a bare Aedes broker.
+ * Prints points/s committed, messages/s, publish→PUBACK p50/p99, peak RSS, points lost (acknowledged but not
+ * stored) and the ratio to the bare broker. DEVICES, DURATION_S, WINDOW and DATABASE_URL override defaults.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { apiCall, freePort } from '../test/helpers/app.js';
+import { startServe } from '../test/helpers/cli.js';
+
+const DEVICES = Number(process.env.DEVICES ?? 200);
+const DURATION_S = Number(process.env.DURATION_S ?? 60);
+const WINDOW = Number(process.env.WINDOW ?? 8);
+const DATABASE_URL = process.env.DATABASE_URL;
+const POINTS_PER_MESSAGE = 5;
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+function runLoad(url: string, creds: { id: string; username: string }[], topic: string) {
+  return new Promise<{ elapsed: number; messages: number; acked: Record<string, number>; p50: number; p99: number }>(
+    (resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          join(here, '_ingest-load.ts'),
+          url,
+          JSON.stringify(creds),
+          String(DURATION_S),
+          String(WINDOW),
+          topic,
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.on('exit', (code) =>
+        code === 0
+          ? resolve(JSON.parse(out.trim().split('\n').pop() ?? '{}'))
+          : reject(new Error(`load generator exited ${code}`)),
+      );
+    },
+  );
+}
+
+const peakRssMb = (child: ChildProcess) =>
+  Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+/** PostgreSQL: a fresh schema per run, so no run sees another's devices and rows; dropped at the end. */
+async function freshSchema(base: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const schema = `fl_bench_${process.pid}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const url = new URL(base);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`drop schema if exists ${schema} cascade`);
+      await c.end();
+    },
+  };
+}
+const schema = DATABASE_URL ? await freshSchema(DATABASE_URL) : null;
+
+// 1. Fieldline.
+const dataDir = mkdtempSync(join(tmpdir(), 'fl-bench-ingest-'));
+const mqttPort = await freePort();
+const serving = await startServe({
+  FIELDLINE_DATA_DIR: dataDir,
+  FIELDLINE_ADMIN_PASSWORD: 'bench-password',
+  FIELDLINE_MQTT_PORT: String(mqttPort),
+  FIELDLINE_LOG_LEVEL: 'warn',
+  ...(schema ? { FIELDLINE_DATABASE_URL: schema.url } : {}),
+});
+const token = (
+  await apiCall(serving.url, '/api/v1/auth/login', { body: { username: 'admin', password: 'bench-password' } })
+).body.access_token;
+const creds: { id: string; username: string }[] = [];
+for (let i = 0; i < DEVICES; i++) {
+  const r = await apiCall(serving.url, '/api/v1/devices', { token, body: { id: `bench-${i}`, name: `Bench ${i}` } });
+  creds.push({ id: r.body.id, username: r.body.credentials.access_token });
+}
+const fl = await runLoad(`mqtt://127.0.0.1:${mqttPort}`, creds, 'fieldline/devices/{id}/telemetry');
+const rss = peakRssMb(serving.child);
+await serving.stop('SIGTERM');
+
+// Loss check: every acknowledged message's 5 points must be in storage.
+let stored = 0;
+if (schema) {
+  const client = new pg.Client({ connectionString: schema.url });
+  await client.connect();
+  stored = Number(
+    (
+      await client.query(
+        `select count(*) as n from telemetry t join telemetry_series s on s.id = t.series_id where s.device_id like 'bench-%'`,
+      )
+    ).rows[0].n,
+  );
+  await client.end();
+  await schema.drop();
+} else {
+  const db = new SQLite(join(dataDir, 'fieldline.db'), { readonly: true });
+  stored = (db.prepare(`select count(*) as n from telemetry`).get() as { n: number }).n;
+  db.close();
+}
+rmSync(dataDir, { recursive: true, force: true });
+const ackedPoints = fl.messages * POINTS_PER_MESSAGE;
+
+// 2. The reference: a bare Aedes broker, same clients, same load.
+const bare = spawn(process.execPath, ['--import', 'tsx', join(here, '_bare-aedes.ts')], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const barePort = await new Promise<number>((resolve) => {
+  let out = '';
+  bare.stdout.on('data', (d) => {
+    out += d;
+    const m = /BARE (\d+)/.exec(out);
+    if (m) resolve(Number(m[1]));
+  });
+});
+const ref = await runLoad(`mqtt://127.0.0.1:${barePort}`, creds, 'fieldline/devices/{id}/telemetry');
+bare.kill('SIGTERM');
+
+const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
+console.log(
+  JSON.stringify({
+    bench: 'ingest',
+    database: DATABASE_URL ? 'postgres' : 'sqlite',
+    devices: DEVICES,
+    duration_s: DURATION_S,
+    in_flight_per_device: WINDOW,
+    points_per_s_committed: Math.round(ackedPoints / fl.elapsed),
+    messages_per_s: Math.round(fl.messages / fl.elapsed),
+    puback_p50_ms: round(fl.p50, 2),
+    puback_p99_ms: round(fl.p99, 2),
+    peak_rss_mb: round(rss),
+    points_acknowledged: ackedPoints,
+    points_stored: stored,
+    points_lost: Math.max(0, ackedPoints - stored),
+    reference_bare_aedes_messages_per_s: Math.round(ref.messages / ref.elapsed),
+    reference_bare_aedes_puback_p99_ms: round(ref.p99, 2),
+    ratio_to_bare_broker: round(fl.messages / fl.elapsed / (ref.messages / ref.elapsed), 2),
+  }),
+);
+process.exit(0);

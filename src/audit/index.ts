@@ -1,0 +1,2 @@
+export { type AuditEntry, AuditLog, type AuditRow } from './audit-log.js';
+export { registerAuditRoutes } from './routes.js';

@@ -1,0 +1,108 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { FieldlineError, type Logger, newId } from '../kernel/index.js';
+import { sendProblem } from './problem.js';
+import { ProblemSchema } from './schemas.js';
+import { validatorCompiler } from './validation.js';
+import { registerWebUi, type WebUiLocation } from './web-ui.js';
+
+export type Http = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+export interface HttpOptions {
+  log: Logger;
+  bodyLimit: number;
+  version: string;
+  /** The built browser UI served at `/` (a page saying how to build it when it is missing). */
+  webUi: WebUiLocation;
+}
+
+/** Fastify with Fieldline's conventions: strict validation, problem+json errors, security headers, OpenAPI. */
+export async function createHttpServer(options: HttpOptions): Promise<Http> {
+  const app = Fastify({
+    loggerInstance: options.log.child({ component: 'http' }) as FastifyBaseLogger,
+    bodyLimit: options.bodyLimit,
+    genReqId: () => newId(),
+    requestIdHeader: 'x-request-id',
+    // One debug line per request (onResponse below) instead of two info lines: ingest traffic would drown the log.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Long-lived Socket.IO and MQTT-over-WebSocket connections must not hold shutdown forever.
+    forceCloseConnections: true,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setErrorHandler((err, request, reply) => sendProblem(request, reply, err));
+  // Set below, once the UI's static routes are registered; until then every unknown path is a problem.
+  let uiFallback: Awaited<ReturnType<typeof registerWebUi>> = () => null;
+  app.setNotFoundHandler(
+    (request, reply) =>
+      uiFallback(request, reply) ??
+      sendProblem(
+        request,
+        reply,
+        new FieldlineError('FIELDLINE_ERR_NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`),
+      ),
+  );
+  app.addSchema(ProblemSchema);
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug(
+      { method: request.method, url: loggableUrl(request), status: reply.statusCode, ms: reply.elapsedTime },
+      'request',
+    );
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    // API answers carry tenant data: never let a shared cache keep them.
+    if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
+  await app.register(helmet, {
+    // The docs UI and the web UI load their own scripts and styles only (no inline script anywhere); the docs
+    // UI needs inline styles. The web UI talks to its own origin: fetch, Socket.IO over polling and WebSocket.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'", 'ws:', 'wss:'],
+        // Fieldline serves plain HTTP unless a proxy adds TLS: helmet's default upgrade-insecure-requests would
+        // make a browser that reached it at http://192.168.x.y fetch the UI's scripts over https and fail.
+        upgradeInsecureRequests: null,
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Fieldline API', version: options.version, description: 'Industrial IoT platform API' },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'User access token or API key' } },
+      },
+      security: [{ bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/v1/docs', staticCSP: true });
+  app.get('/api/v1/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
+  uiFallback = await registerWebUi(app, options.webUi);
+  return app;
+}
+
+/**
+ * The URL as it may be logged: a device access token in the path (`/api/v1/{token}/telemetry`, ThingsBoard
+ * style) is a credential, so path parameters named `token` are blanked; the query string is dropped.
+ */
+function loggableUrl(request: { url: string; params: unknown }): string {
+  const path = request.url.split('?')[0] ?? '';
+  const token = (request.params as { token?: unknown } | null)?.token;
+  return typeof token === 'string' && token
+    ? path.split(encodeURIComponent(token)).join('[redacted]').split(token).join('[redacted]')
+    : path;
+}

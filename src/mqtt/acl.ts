@@ -1,0 +1,65 @@
+import { type MqttIdentity, mayPublishAsOrganization } from './identity.js';
+import type { TopicMatch, TopicScheme } from './topics.js';
+
+/**
+ * Who may publish and subscribe where. A device: only under its own topics (native, ThingsBoard `me`
+ * topics, Sparkplug for edge nodes). An API key: subscribe to its organization's device topics, alerts and
+ * Sparkplug; publish (operator and up) native telemetry and Sparkplug on behalf of its organization.
+ * Subscriptions to shared topics are safe because every delivery is also filtered by organization (see
+ * EmbeddedBroker's authorizeForward).
+ */
+export class TopicAcl {
+  constructor(private readonly topics: TopicScheme) {}
+
+  /** `match` is the topic already parsed, when the caller has it (the broker parses each topic once). */
+  canPublish(identity: MqttIdentity, topic: string, match: TopicMatch = this.topics.parse(topic)): boolean {
+    if (topic.startsWith('$')) return false;
+    if (identity.kind === 'device') {
+      switch (match.family) {
+        case 'native':
+          return match.deviceId === identity.device.id;
+        case 'thingsboard':
+        case 'sparkplug':
+          return true;
+        case 'unknown':
+          return false;
+      }
+    }
+    if (!mayPublishAsOrganization(identity)) return false;
+    return match.family === 'sparkplug' || (match.family === 'native' && match.kind !== 'command_response');
+  }
+
+  canSubscribe(identity: MqttIdentity, filter: string): boolean {
+    if (filter.startsWith('$')) return false;
+    const prefix = this.topics.prefix;
+    if (identity.kind === 'device') {
+      const own = `${this.topics.devicesPrefix}${identity.device.id}/commands/`;
+      if (
+        filter === `${own}#` ||
+        filter === `${own}+` ||
+        (filter.startsWith(own) && !filter.slice(own.length).includes('/'))
+      )
+        return true;
+      if (
+        filter === 'v1/devices/me/rpc/request/+' ||
+        filter === 'v1/devices/me/attributes' ||
+        filter === 'v1/devices/me/attributes/response/+'
+      )
+        return true;
+      // Sparkplug edge nodes listen for NCMD/DCMD addressed to them; delivery is still limited to their organization.
+      return (
+        /^spBv1\.0\/[^/#+]+\/(NCMD|DCMD)\//.test(filter) ||
+        filter === 'spBv1.0/STATE/+' ||
+        filter.startsWith('spBv1.0/STATE/')
+      );
+    }
+    return (
+      filter === '#' ||
+      filter === `${prefix}/#` ||
+      filter.startsWith(`${this.topics.devicesPrefix}`) ||
+      filter.startsWith(`${prefix}/alerts/`) ||
+      filter === `${prefix}/alerts` ||
+      filter.startsWith('spBv1.0/')
+    );
+  }
+}

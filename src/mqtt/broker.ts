@@ -1,0 +1,346 @@
+import { readFileSync } from 'node:fs';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import { type AddressInfo, createServer, type Server } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createServer as createTlsServer } from 'node:tls';
+import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
+import { createWebSocketStream, WebSocketServer } from 'ws';
+import type { DeviceRef, PresenceTracker } from '../devices/index.js';
+import type { Lifecycle, Logger } from '../kernel/index.js';
+import type { IngestService } from '../telemetry/index.js';
+import type { TopicAcl } from './acl.js';
+import { type MqttCredentials, type MqttIdentity, MqttLoginError } from './identity.js';
+import { PacketSizeGuard } from './packet-size-guard.js';
+import type { MqttMessageRouter } from './router.js';
+import { REFUSED_TOPIC, type TopicFamily } from './topics.js';
+
+export interface BrokerOptions {
+  host: string;
+  /** TCP port; null disables the TCP listener (WebSocket and TLS may still serve). 0 picks a free port. */
+  port: number | null;
+  tlsPort: number | null;
+  tlsCert: string | null;
+  tlsKey: string | null;
+  maxPacketSize: number;
+  /** The HTTP server that carries MQTT over WebSocket at /mqtt. */
+  httpServer: HttpServer | null;
+}
+
+/**
+ * Organization stamped on every packet published through this broker; deliveries never cross it. Aedes
+ * re-wraps packets keeping only known fields, `properties` among them (aedes-packet), so the stamp rides in
+ * there under a symbol key, which mqtt-packet never serializes.
+ */
+const ORG = Symbol('fieldline.organization');
+type Stamp = { [ORG]?: string };
+type StampedPacket = PublishPacket & { properties?: Stamp };
+
+const stamp = (packet: StampedPacket, organizationId: string): void => {
+  packet.properties ??= {};
+  packet.properties[ORG] = organizationId;
+};
+const stampOf = (packet: StampedPacket): string | undefined => packet.properties?.[ORG];
+
+export interface BrokerStats {
+  connections: number;
+  messagesIn: number;
+  messagesOut: number;
+  /** Deliveries to subscribers by topic family, for /metrics. */
+  messagesOutByFamily: Record<TopicFamily, number>;
+}
+
+/**
+ * The embedded MQTT broker (Aedes) on TCP, TLS and WebSocket. Logins are checked against device tokens and
+ * API keys; publishes go through the ACL and the message router, and a QoS 1 PUBACK is sent only after the
+ * router resolved — that is, after the data was committed (Aedes writes PUBACK when authorizePublish calls
+ * back). Every delivery is filtered to the publisher's organization.
+ */
+export class EmbeddedBroker implements Lifecycle {
+  readonly name = 'mqtt-broker';
+  readonly stats: BrokerStats = {
+    connections: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    messagesOutByFamily: { native: 0, thingsboard: 0, sparkplug: 0, alerts: 0, unknown: 0 },
+  };
+  private aedes: Aedes | null = null;
+  private tcp: Server | null = null;
+  private tls: Server | null = null;
+  private wss: WebSocketServer | null = null;
+  private readonly identities = new WeakMap<Client, MqttIdentity>();
+  /** What each connection logged in with, to log it in again when its device changes (memory only). */
+  private readonly logins = new WeakMap<Client, { username: string | undefined; password: string | undefined }>();
+  private onUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | null = null;
+
+  constructor(
+    private readonly options: BrokerOptions,
+    private readonly credentials: MqttCredentials,
+    private readonly acl: TopicAcl,
+    private readonly router: MqttMessageRouter,
+    private readonly presence: PresenceTracker,
+    private readonly ingest: IngestService,
+    private readonly log: Logger,
+  ) {}
+
+  get port(): number | null {
+    return (this.tcp?.address() as AddressInfo | null)?.port ?? null;
+  }
+
+  get tlsPort(): number | null {
+    return (this.tls?.address() as AddressInfo | null)?.port ?? null;
+  }
+
+  async start(): Promise<void> {
+    const aedes = await Aedes.createBroker({
+      authenticate: (client, username, password, done) => {
+        const login = { username, password: password?.toString('utf8') };
+        this.credentials.login(login.username, login.password).then(
+          (identity) => {
+            this.identities.set(client, identity);
+            this.logins.set(client, login);
+            done(null, true);
+          },
+          (err: unknown) => {
+            const code = err instanceof MqttLoginError ? err.returnCode : 5;
+            const refusal = new Error(err instanceof Error ? err.message : 'not authorized') as AuthenticateError;
+            refusal.returnCode = code;
+            done(refusal, false);
+          },
+        );
+      },
+      authorizePublish: (client, packet, done) => {
+        if (!client) return done(null);
+        this.authorizePublish(client, packet as StampedPacket).then(
+          () => done(null),
+          (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+        );
+      },
+      authorizeSubscribe: (client, subscription, done) => {
+        const identity = client ? this.identities.get(client) : undefined;
+        if (!identity || !this.acl.canSubscribe(identity, subscription.topic)) {
+          // [MQTT-3.9.3] a refused subscription is answered with SUBACK return code 0x80, not a disconnect.
+          return done(null, null);
+        }
+        done(null, subscription);
+      },
+      authorizeForward: (client, packet) => {
+        const identity = this.identities.get(client);
+        const org = stampOf(packet as StampedPacket);
+        if (!identity || org === undefined || org !== identity.organizationId) return null;
+        this.stats.messagesOut++;
+        this.stats.messagesOutByFamily[this.router.familyOf(packet.topic)]++;
+        return packet;
+      },
+    });
+    this.aedes = aedes;
+    aedes.on('client', (client) => {
+      this.stats.connections++;
+      const identity = this.identities.get(client);
+      if (identity?.kind === 'device') this.presence.connected(identity.device);
+      this.log.debug(
+        {
+          client: client.id,
+          device_id: identity?.kind === 'device' ? identity.device.id : undefined,
+          org: identity?.organizationId,
+        },
+        'mqtt client connected',
+      );
+    });
+    aedes.on('clientDisconnect', (client) => {
+      this.stats.connections = Math.max(0, this.stats.connections - 1);
+      const identity = this.identities.get(client);
+      if (identity?.kind === 'device') this.presence.disconnected(identity.device);
+    });
+    aedes.on('clientError', (client, err) =>
+      this.log.debug({ client: client.id, err: err.message }, 'mqtt client error'),
+    );
+    aedes.on('connectionError', (_client, err) => this.log.debug({ err: err.message }, 'mqtt connection error'));
+
+    // Every transport goes through the size guard before the MQTT parser buffers anything.
+    const guarded = (socket: Duplex) =>
+      aedes.handle(
+        new PacketSizeGuard(this.options.maxPacketSize, (announced) => {
+          this.ingest.refuse(
+            null,
+            'too_large',
+            `a packet of ${announced} bytes exceeds FIELDLINE_MQTT_MAX_PACKET_SIZE`,
+          );
+          this.log.warn(
+            { announced, max: this.options.maxPacketSize },
+            'closed an MQTT connection that sent an oversized packet',
+          );
+        }).attach(socket) as never,
+      );
+    if (this.options.port !== null) {
+      this.tcp = createServer(guarded);
+      await listen(this.tcp, this.options.port, this.options.host);
+    }
+    if (this.options.tlsPort !== null && this.options.tlsCert && this.options.tlsKey) {
+      this.tls = createTlsServer(
+        { cert: readFileSync(this.options.tlsCert), key: readFileSync(this.options.tlsKey) },
+        (socket) => aedes.handle(socket),
+      );
+      await listen(this.tls, this.options.tlsPort, this.options.host);
+    }
+    if (this.options.httpServer) {
+      const wss = new WebSocketServer({ noServer: true, maxPayload: this.options.maxPacketSize + 16 });
+      this.wss = wss;
+      this.onUpgrade = (req, socket, head) => {
+        if ((req.url ?? '').split('?')[0] !== '/mqtt') return;
+        wss.handleUpgrade(req, socket, head, (ws) => guarded(createWebSocketStream(ws)));
+      };
+      this.options.httpServer.on('upgrade', this.onUpgrade);
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.onUpgrade) this.options.httpServer?.off('upgrade', this.onUpgrade);
+    this.wss?.close();
+    // Stop accepting, then close aedes, which ends the connected clients: a listener's close() waits for its
+    // connections, so awaiting it first would hang as long as one client stays connected.
+    const listeners = Promise.all([closeServer(this.tcp), closeServer(this.tls)]);
+    const aedes = this.aedes;
+    this.aedes = null;
+    if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await listeners;
+  }
+
+  /** Publishes a message from the platform (commands, alerts) to the subscribers of one organization. */
+  publish(
+    organizationId: string,
+    topic: string,
+    payload: Buffer | string,
+    qos: 0 | 1 = 1,
+    retain = false,
+  ): Promise<void> {
+    const aedes = this.aedes;
+    if (!aedes) return Promise.reject(new Error('the MQTT broker is not running'));
+    const packet = { cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain, dup: false } as StampedPacket;
+    stamp(packet, organizationId);
+    return new Promise((resolve, reject) => aedes.publish(packet, (err?: Error) => (err ? reject(err) : resolve())));
+  }
+
+  /**
+   * Delivers a message to the live connections of one device only — needed where the topic itself does not
+   * name the device (ThingsBoard's `v1/devices/me/rpc/request/{id}` is the same for every device).
+   * Resolves with the number of connections it was written to (0: the device is not connected here).
+   */
+  async sendToDevice(
+    deviceId: string,
+    organizationId: string,
+    topic: string,
+    payload: Buffer | string,
+    qos: 0 | 1 = 1,
+  ): Promise<number> {
+    const targets = this.clientsOf(deviceId);
+    await Promise.all(
+      targets.map((client) => {
+        const packet = {
+          cmd: 'publish',
+          topic,
+          payload: Buffer.from(payload),
+          qos,
+          retain: false,
+          dup: false,
+        } as StampedPacket;
+        stamp(packet, organizationId);
+        return new Promise<void>((resolve, reject) =>
+          (client as unknown as { publish: (p: unknown, cb: (err?: Error) => void) => void }).publish(packet, (err) =>
+            err ? reject(err) : resolve(),
+          ),
+        );
+      }),
+    );
+    return targets.length;
+  }
+
+  /**
+   * Logs every connection of these devices (null: of every device) in again with the credentials it connected
+   * with, and closes those refused now or that would now be another device; answers how many were closed.
+   */
+  async revalidateDevices(deviceIds: readonly string[] | null): Promise<number> {
+    const clients = deviceIds === null ? this.deviceClients() : deviceIds.flatMap((id) => this.clientsOf(id));
+    const verdicts = await Promise.all(
+      clients.map(async (client) => {
+        const was = this.identities.get(client);
+        const login = this.logins.get(client);
+        if (was?.kind !== 'device' || !login) return false;
+        const now = await this.credentials.recheck(login.username, login.password);
+        if (now?.kind === 'device' && now.device.id === was.device.id) return false;
+        client.close();
+        return true;
+      }),
+    );
+    return verdicts.filter(Boolean).length;
+  }
+
+  isConnected(deviceId: string): boolean {
+    return this.clientsOf(deviceId).length > 0;
+  }
+
+  private clientsOf(deviceId: string): Client[] {
+    return this.deviceClients().filter((c) => {
+      const identity = this.identities.get(c);
+      return identity?.kind === 'device' && identity.device.id === deviceId;
+    });
+  }
+
+  private deviceClients(): Client[] {
+    const clients = (this.aedes as unknown as { clients?: Record<string, Client> } | null)?.clients ?? {};
+    return Object.values(clients).filter((c) => this.identities.get(c)?.kind === 'device');
+  }
+
+  /** Device ids with a live connection here. */
+  connectedDevices(): DeviceRef[] {
+    const out: DeviceRef[] = [];
+    const clients = (this.aedes as unknown as { clients?: Record<string, Client> } | null)?.clients ?? {};
+    for (const client of Object.values(clients)) {
+      const identity = this.identities.get(client);
+      if (identity?.kind === 'device') out.push(identity.device);
+    }
+    return out;
+  }
+
+  private async authorizePublish(client: Client, packet: StampedPacket): Promise<void> {
+    this.stats.messagesIn++;
+    const identity = this.identities.get(client);
+    if (!identity) throw new Error('not authenticated');
+    const device = identity.kind === 'device' ? identity.device : null;
+    stamp(packet, identity.organizationId);
+    if (packet.payload.length > this.options.maxPacketSize) {
+      this.ingest.refuse(
+        device,
+        'too_large',
+        `payload of ${packet.payload.length} bytes exceeds ${this.options.maxPacketSize}`,
+      );
+      packet.topic = REFUSED_TOPIC;
+      return;
+    }
+    const match = this.router.parse(packet.topic);
+    if (!this.acl.canPublish(identity, packet.topic, match)) {
+      // MQTT 3.1.1 has no negative PUBACK: the message is acknowledged, counted as refused and not forwarded,
+      // and the connection stays up, so one bad topic does not cost the device its other data.
+      this.ingest.refuse(device, 'not_authorized', `publishing to ${packet.topic} is not allowed`);
+      packet.topic = REFUSED_TOPIC;
+      return;
+    }
+    const outcome = await this.router.route(identity, packet.topic, packet.payload, match);
+    packet.topic = outcome.forwardTopic ?? REFUSED_TOPIC;
+    // Forwarded copies are not retained: retained state would outlive the organization stamp.
+    packet.retain = false;
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server | null): Promise<void> {
+  return new Promise((resolve) => (server ? server.close(() => resolve()) : resolve()));
+}

@@ -1,0 +1,96 @@
+import type { DeviceRef, DeviceRegistry, PresenceTracker } from '../devices/index.js';
+import type { Logger } from '../kernel/index.js';
+import { parseSparkplugDeviceId, type SparkplugResult, SparkplugSessions } from '../telemetry/codecs/index.js';
+import type { Payload } from '../telemetry/codecs/types.js';
+import type { IngestService } from '../telemetry/index.js';
+import type { MqttIdentity } from './identity.js';
+import type { RouteOutcome } from './router.js';
+
+/** Sends a platform message (the NCMD rebirth request) to the subscribers of one organization. */
+export type OrganizationPublisher = (organizationId: string, topic: string, payload: Buffer) => Promise<void>;
+
+/**
+ * Sparkplug B on the transport side. The pure session logic (SparkplugSessions) says what a message means;
+ * this registers edge nodes and devices on their birth in the organization of the credentials used, stores
+ * metrics as telemetry, turns births and deaths into presence, and publishes rebirth requests.
+ * Sessions are kept per organization: Sparkplug group ids are not unique across tenants.
+ */
+export class SparkplugIngest {
+  private readonly sessions = new Map<string, SparkplugSessions>();
+  publisher: OrganizationPublisher | null = null;
+
+  constructor(
+    private readonly devices: DeviceRegistry,
+    private readonly ingest: IngestService,
+    private readonly presence: PresenceTracker,
+    private readonly log: Logger,
+  ) {}
+
+  async handle(identity: MqttIdentity, topic: string, payload: Payload): Promise<RouteOutcome> {
+    const orgId = identity.organizationId;
+    let sessions = this.sessions.get(orgId);
+    if (!sessions) {
+      sessions = new SparkplugSessions();
+      this.sessions.set(orgId, sessions);
+    }
+    const result = sessions.handle(topic, payload, Date.now());
+    if (result.rebirth) {
+      const { topic: ncmd, payload: body } = result.rebirth;
+      this.publisher?.(orgId, ncmd, body).catch((err: unknown) =>
+        this.log.warn({ err, topic: ncmd }, 'rebirth request failed'),
+      );
+    }
+    if (result.kind === 'ignored' || !result.deviceId) {
+      if (result.refusal) this.ingest.refuse(null, result.refusal.reason, result.refusal.detail);
+      return { forwardTopic: result.refusal ? null : topic, deviceId: null };
+    }
+    const device = await this.deviceFor(orgId, result);
+    if (!device) return { forwardTopic: null, deviceId: null };
+    if (result.refusal) this.ingest.refuse(device, result.refusal.reason, result.refusal.detail);
+    if (result.readings.length > 0) await this.ingest.ingest(device, result.readings, 'sparkplug');
+    for (const id of result.onlineDevices ?? []) await this.setPresence(orgId, id, 'online');
+    for (const id of result.offlineDevices ?? []) await this.setPresence(orgId, id, 'offline');
+    return { forwardTopic: topic, deviceId: device.id };
+  }
+
+  /** The Fieldline device a Sparkplug message is about; registered on its birth, refused if another tenant owns it. */
+  private async deviceFor(orgId: string, result: SparkplugResult): Promise<DeviceRef | null> {
+    const id = result.deviceId as string;
+    const existing = await this.devices.byDeviceId(id);
+    if (existing) {
+      if (existing.organizationId === orgId && existing.active) return existing;
+      this.ingest.refuse(
+        null,
+        'not_authorized',
+        `Sparkplug device '${id}' belongs to another organization or is inactive`,
+      );
+      return null;
+    }
+    if (result.kind !== 'birth') {
+      this.ingest.refuse(null, 'unknown_device', `Sparkplug device '${id}' sent data before its birth`);
+      return null;
+    }
+    const sp = parseSparkplugDeviceId(id);
+    const { row } = await this.devices.create(orgId, {
+      id,
+      name: sp?.device ?? sp?.edgeNode ?? id,
+      device_type: result.device === undefined ? 'sparkplug-edge-node' : 'sparkplug-device',
+      metadata: {
+        sparkplug: {
+          group: result.group,
+          edge_node: result.edgeNode,
+          ...(result.device === undefined ? {} : { device: result.device }),
+        },
+        metrics: result.metrics ?? [],
+      },
+    });
+    await this.devices.setProtocol(row.id, 'sparkplug');
+    this.log.info({ device_id: id, org: orgId }, 'registered a Sparkplug device from its birth certificate');
+    return this.devices.byDeviceId(row.id);
+  }
+
+  private async setPresence(orgId: string, id: string, status: 'online' | 'offline'): Promise<void> {
+    const device = await this.devices.byDeviceId(id);
+    if (device && device.organizationId === orgId) this.presence.reported(device, status);
+  }
+}

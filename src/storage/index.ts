@@ -1,0 +1,4 @@
+export { type Dialect, openStorage, redactUrl, type Storage, type StorageOptions } from './database.js';
+export { isUniqueViolation } from './errors.js';
+export type * from './schema.js';
+export { openSqliteConnection } from './sqlite-connection.js';

@@ -1,0 +1,10 @@
+export type { Reading, Refusal, TelemetryValue } from './codecs/types.js';
+export { GroupCommitBatcher } from './group-commit.js';
+export { DEFAULT_INGEST_OPTIONS, type IngestOptions, IngestService } from './ingest.js';
+export { IngestCounters, type RefusalCause } from './ingest-counters.js';
+export type { PointBatchItem, PointWriter } from './point-store.js';
+export { PostgresPointWriter } from './postgres-writer.js';
+export { type Aggregate, parseInterval, TelemetryQuery } from './query.js';
+export { DEFAULT_RETENTION, type RetentionOptions, RetentionSweeper } from './retention.js';
+export { registerTelemetryRoutes } from './routes.js';
+export { SqliteThreadWriter, TelemetryWriteError } from './sqlite-thread-writer.js';

@@ -1,0 +1,97 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { Kysely } from 'kysely';
+import type { Clock, Lifecycle, Logger } from '../kernel/index.js';
+import type { Database } from '../storage/index.js';
+
+export interface RetentionOptions {
+  intervalMs: number;
+  /** Rows deleted per statement: small enough that ingest never waits long for the write lock. */
+  chunkRows: number;
+}
+
+export const DEFAULT_RETENTION: RetentionOptions = { intervalMs: 10 * 60_000, chunkRows: 5_000 };
+
+/**
+ * Deletes telemetry older than each organization's `settings.retention_days`, series by series, in chunks of
+ * at most chunkRows, yielding to the event loop between chunks. Organizations without the setting keep all.
+ */
+export class RetentionSweeper implements Lifecycle {
+  readonly name = 'retention';
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<number> | null = null;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly options: RetentionOptions = DEFAULT_RETENTION,
+  ) {}
+
+  async start(): Promise<void> {
+    this.timer = setInterval(() => void this.sweep(), this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** One pass over every organization; resolves with the number of points deleted. */
+  sweep(): Promise<number> {
+    this.running ??= this.pass()
+      .catch((err: unknown) => {
+        this.log.error({ err }, 'retention sweep failed');
+        return 0;
+      })
+      .finally(() => {
+        this.running = null;
+      });
+    return this.running;
+  }
+
+  private async pass(): Promise<number> {
+    let deleted = 0;
+    const orgs = await this.db.selectFrom('organizations').select(['id', 'settings']).execute();
+    for (const org of orgs) {
+      const days = (JSON.parse(org.settings) as { retention_days?: unknown }).retention_days;
+      if (typeof days !== 'number' || days <= 0) continue;
+      const cutoff = this.clock.now() - days * 86_400_000;
+      const series = await this.db
+        .selectFrom('telemetry_series as s')
+        .innerJoin('devices as d', 'd.id', 's.device_id')
+        .select('s.id')
+        .where('d.organization_id', '=', org.id)
+        .execute();
+      for (const { id } of series) deleted += await this.trimSeries(Number(id), cutoff);
+    }
+    if (deleted > 0) this.log.info({ deleted }, 'retention removed old telemetry');
+    return deleted;
+  }
+
+  private async trimSeries(seriesId: number, cutoff: number): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      // The ts of the chunkRows-th oldest expired point bounds this chunk (a range delete on the primary key).
+      const bound = await this.db
+        .selectFrom('telemetry')
+        .select('ts')
+        .where('series_id', '=', seriesId)
+        .where('ts', '<', cutoff)
+        .orderBy('ts')
+        .offset(this.options.chunkRows - 1)
+        .limit(1)
+        .executeTakeFirst();
+      const upTo = bound ? Number(bound.ts) + 1 : cutoff;
+      const r = await this.db
+        .deleteFrom('telemetry')
+        .where('series_id', '=', seriesId)
+        .where('ts', '<', upTo)
+        .executeTakeFirst();
+      deleted += Number(r.numDeletedRows);
+      if (!bound) return deleted;
+      await yieldToEventLoop();
+    }
+  }
+}

@@ -1,0 +1,121 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type SQLite from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStorage, type Storage } from '../storage/index.js';
+import { type PointColumns, SeriesSlots, toColumns } from './point-columns.js';
+import type { PointBatchItem } from './point-store.js';
+import { SqliteColumnWriter } from './sqlite-column-writer.js';
+
+let dir: string;
+let storage: Storage;
+let db: SQLite.Database;
+let slots: SeriesSlots;
+let writer: SqliteColumnWriter;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'fl-columns-'));
+  storage = openStorage({ databaseUrl: null, dataDir: dir });
+  await storage.migrate();
+  db = storage.sqlite as SQLite.Database;
+  slots = new SeriesSlots();
+  writer = new SqliteColumnWriter(db);
+});
+afterEach(async () => {
+  await storage.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const write = (items: PointBatchItem[]): PointColumns => {
+  const columns = toColumns(items, slots);
+  writer.define(columns.defined);
+  writer.write(columns);
+  return columns;
+};
+const rows = () =>
+  db
+    .prepare(
+      `select s.device_id, s.key, t.ts, t.num, t.str, t.kind from telemetry t
+       join telemetry_series s on s.id = t.series_id order by s.device_id, s.key, t.ts`,
+    )
+    .all();
+const latest = () =>
+  db
+    .prepare(
+      `select s.device_id, s.key, l.ts, l.num, l.str from telemetry_latest l
+       join telemetry_series s on s.id = l.series_id order by s.device_id, s.key`,
+    )
+    .all();
+
+describe('SqliteColumnWriter', () => {
+  it('stores every kind of value and keeps the newest point of each series as latest', () => {
+    write([
+      {
+        deviceId: 'd1',
+        readings: [
+          { ts: 20, key: 't', value: 21.5 },
+          { ts: 10, key: 't', value: 19 },
+          { ts: 10, key: 'on', value: true },
+          { ts: 10, key: 'mode', value: 'auto' },
+          { ts: 10, key: 'cfg', value: { a: 1 } },
+        ],
+      },
+    ]);
+    expect(rows()).toEqual([
+      { device_id: 'd1', key: 'cfg', ts: 10, num: null, str: '{"a":1}', kind: 3 },
+      { device_id: 'd1', key: 'mode', ts: 10, num: null, str: 'auto', kind: 2 },
+      { device_id: 'd1', key: 'on', ts: 10, num: 1, str: null, kind: 1 },
+      { device_id: 'd1', key: 't', ts: 10, num: 19, str: null, kind: 0 },
+      { device_id: 'd1', key: 't', ts: 20, num: 21.5, str: null, kind: 0 },
+    ]);
+    expect(latest()).toEqual([
+      { device_id: 'd1', key: 'cfg', ts: 10, num: null, str: '{"a":1}' },
+      { device_id: 'd1', key: 'mode', ts: 10, num: null, str: 'auto' },
+      { device_id: 'd1', key: 'on', ts: 10, num: 1, str: null },
+      { device_id: 'd1', key: 't', ts: 20, num: 21.5, str: null },
+    ]);
+  });
+
+  it('keeps the last value written for the same series and timestamp (a QoS 1 resend)', () => {
+    write([{ deviceId: 'd1', readings: [{ ts: 5, key: 't', value: 1 }] }]);
+    write([
+      { deviceId: 'd1', readings: [{ ts: 5, key: 't', value: 2 }] },
+      { deviceId: 'd1', readings: [{ ts: 5, key: 't', value: 'three' }] },
+    ]);
+    expect(rows()).toEqual([{ device_id: 'd1', key: 't', ts: 5, num: null, str: 'three', kind: 2 }]);
+  });
+
+  it('does not move latest back for an older point', () => {
+    write([{ deviceId: 'd1', readings: [{ ts: 50, key: 't', value: 5 }] }]);
+    write([{ deviceId: 'd1', readings: [{ ts: 40, key: 't', value: 4 }] }]);
+    expect(latest()).toEqual([{ device_id: 'd1', key: 't', ts: 50, num: 5, str: null }]);
+  });
+
+  it('writes nothing of a failed batch, and does not cache series ids it rolled back', () => {
+    const columns = toColumns([{ deviceId: 'd1', readings: [{ ts: 1, key: 't', value: 1 }] }], slots);
+    writer.define(columns.defined);
+    // A row naming a slot the writer was never told about fails the batch after its series row was created.
+    const broken: PointColumns = {
+      ...columns,
+      slot: Int32Array.from([0, 99]),
+      ts: Float64Array.from([1, 2]),
+      num: Float64Array.from([1, 2]),
+      kind: Uint8Array.from([0, 0]),
+    };
+    expect(() => writer.write(broken)).toThrow(/slot 99/);
+    expect(rows()).toEqual([]);
+    expect(db.prepare('select count(*) as n from telemetry_series').get()).toEqual({ n: 0 });
+    // The same slot again: its series is created anew, and the point refers to a series that exists.
+    write([{ deviceId: 'd1', readings: [{ ts: 1, key: 't', value: 7 }] }]);
+    expect(rows()).toEqual([{ device_id: 'd1', key: 't', ts: 1, num: 7, str: null, kind: 0 }]);
+  });
+
+  it('creates new series for a device whose slots were forgotten', () => {
+    write([{ deviceId: 'd1', readings: [{ ts: 1, key: 't', value: 1 }] }]);
+    db.exec('delete from telemetry; delete from telemetry_latest; delete from telemetry_series');
+    writer.forget(slots.forgetDevice('d1'));
+    write([{ deviceId: 'd1', readings: [{ ts: 2, key: 't', value: 2 }] }]);
+    expect(rows()).toEqual([{ device_id: 'd1', key: 't', ts: 2, num: 2, str: null, kind: 0 }]);
+  });
+});

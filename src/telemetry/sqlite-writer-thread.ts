@@ -1,0 +1,59 @@
+/**
+ * The SQLite telemetry writer thread: its own connection to the database file, one transaction per batch,
+ * answers in the order batches came. better-sqlite3 is synchronous, so on the main thread every commit
+ * stopped MQTT parsing for its duration; here it runs on another core while the main thread gathers the next
+ * batch. See sqlite-thread-writer.ts for the main thread's side.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+// The connection module alone: the thread needs neither Kysely nor pg.
+import { openSqliteConnection } from '../storage/sqlite-connection.js';
+import type { PointColumns } from './point-columns.js';
+import { SqliteColumnWriter } from './sqlite-column-writer.js';
+
+/** What the main thread sends, in order. */
+export type ToWriterThread =
+  | { type: 'write'; id: number; columns: PointColumns }
+  | { type: 'forget'; slots: number[] }
+  | { type: 'close' };
+
+/** What the thread answers. `written` only after the commit returned. */
+export type FromWriterThread =
+  | { type: 'ready' }
+  | { type: 'written'; id: number }
+  | { type: 'failed'; id: number; message: string; code: string | undefined }
+  | { type: 'closed' };
+
+export interface WriterThreadData {
+  path: string;
+}
+
+const port = parentPort;
+if (!port) throw new Error('sqlite-writer-thread runs as a worker thread');
+const send = (message: FromWriterThread) => port.postMessage(message);
+
+const db = openSqliteConnection((workerData as WriterThreadData).path);
+const writer = new SqliteColumnWriter(db);
+
+port.on('message', (message: ToWriterThread) => {
+  switch (message.type) {
+    case 'write':
+      try {
+        writer.define(message.columns.defined);
+        writer.write(message.columns);
+        send({ type: 'written', id: message.id });
+      } catch (err) {
+        const e = err as Error & { code?: string };
+        send({ type: 'failed', id: message.id, message: e.message ?? String(err), code: e.code });
+      }
+      return;
+    case 'forget':
+      writer.forget(message.slots);
+      return;
+    case 'close':
+      db.close();
+      send({ type: 'closed' });
+      port.close();
+      return;
+  }
+});
+send({ type: 'ready' });

@@ -1,0 +1,3 @@
+import { devicesTelemetryApiSuite } from './suites/devices-telemetry-api.js';
+
+devicesTelemetryApiSuite('sqlite');

@@ -1,0 +1,3 @@
+import { foundationApiSuite } from './suites/foundation-api.js';
+
+foundationApiSuite('sqlite');

@@ -1,0 +1,3 @@
+import { rulesAlertsSuite } from './suites/rules-alerts.js';
+
+rulesAlertsSuite('sqlite');

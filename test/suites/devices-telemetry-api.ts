@@ -1,0 +1,303 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOrgWithMembers, startTestApp, type TestApp } from '../helpers/app.js';
+
+/** The device registry and HTTP telemetry as users rely on them; runs on SQLite and on PostgreSQL. */
+export function devicesTelemetryApiSuite(dialect: string) {
+  describe(`devices and telemetry API (${dialect})`, () => {
+    let t: TestApp;
+    let other: Awaited<ReturnType<typeof createOrgWithMembers>>;
+    beforeAll(async () => {
+      t = await startTestApp();
+      other = await createOrgWithMembers(t, 'Other Plant');
+    });
+    afterAll(async () => {
+      await t.close();
+    });
+
+    const createDevice = async (body: Record<string, unknown>) => {
+      const r = await t.api('/api/v1/devices', { token: t.adminToken, body });
+      expect(r.status, r.text).toBe(201);
+      return r.body;
+    };
+
+    it('creates a device with the id the user chose and shows its access token once', async () => {
+      const d = await createDevice({
+        id: 'device-001',
+        name: 'Boiler 1',
+        device_type: 'boiler',
+        location: 'Hall A',
+        metadata: { vendor: 'ACME' },
+      });
+      expect(d).toMatchObject({
+        id: 'device-001',
+        name: 'Boiler 1',
+        device_type: 'boiler',
+        status: 'offline',
+        active: true,
+        metadata: { vendor: 'ACME' },
+      });
+      expect(d.credentials.access_token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+      const read = await t.api('/api/v1/devices/device-001', { token: t.adminToken });
+      expect(read.text).not.toContain(d.credentials.access_token);
+      expect(
+        (await t.api('/api/v1/devices', { token: t.adminToken, body: { id: 'device-001', name: 'dup' } })).status,
+      ).toBe(409);
+      const generated = await createDevice({ name: 'No id given' });
+      expect(generated.id).toMatch(/^dev-/);
+    });
+
+    it('lists with type, status and name filters and a cursor', async () => {
+      await createDevice({ id: 'pump-1', name: 'Cooling pump', device_type: 'pump' });
+      await createDevice({ id: 'pump-2', name: 'Feed pump', device_type: 'pump' });
+      const pumps = await t.api('/api/v1/devices?device_type=pump', { token: t.adminToken });
+      expect(pumps.body.items.map((d: { id: string }) => d.id)).toEqual(['pump-1', 'pump-2']);
+      const search = await t.api('/api/v1/devices?search=COOLING', { token: t.adminToken });
+      expect(search.body.items.map((d: { id: string }) => d.id)).toEqual(['pump-1']);
+      const first = await t.api('/api/v1/devices?limit=1&device_type=pump', { token: t.adminToken });
+      const second = await t.api(`/api/v1/devices?limit=1&device_type=pump&cursor=${first.body.next_cursor}`, {
+        token: t.adminToken,
+      });
+      expect(second.body.items[0].id).toBe('pump-2');
+      expect(
+        (await t.api('/api/v1/devices?status=offline', { token: t.adminToken })).body.items.length,
+      ).toBeGreaterThan(2);
+    });
+
+    it('hides devices of other organizations (404) and keeps viewers read-only', async () => {
+      expect((await t.api('/api/v1/devices/device-001', { token: other.tokens.owner })).status).toBe(404);
+      expect((await t.api('/api/v1/telemetry/device-001/latest', { token: other.tokens.owner })).status).toBe(404);
+      expect(
+        (
+          await t.api('/api/v1/telemetry', {
+            token: other.tokens.owner,
+            body: { device_id: 'device-001', data: { t: 1 } },
+          })
+        ).status,
+      ).toBe(404);
+      expect((await t.api('/api/v1/devices', { token: other.tokens.viewer, body: { name: 'x' } })).status).toBe(403);
+      expect((await t.api('/api/v1/devices', { token: other.tokens.viewer })).body.items).toEqual([]);
+    });
+
+    it('stores HTTP telemetry and answers range, aggregate, latest and CSV queries', async () => {
+      await createDevice({ id: 'press-7', name: 'Press 7' });
+      const base = Date.parse('2026-01-01T00:00:00Z');
+      for (let i = 0; i < 6; i++) {
+        const r = await t.api('/api/v1/telemetry', {
+          token: t.adminToken,
+          body: {
+            device_id: 'press-7',
+            timestamp: new Date(base + i * 30_000).toISOString(),
+            data: { temperature: 20 + i, running: i % 2 === 0, mode: 'auto' },
+          },
+        });
+        expect(r.status, r.text).toBe(200);
+        expect(r.body).toEqual({ device_id: 'press-7', accepted: 3 });
+      }
+      const range = await t.api(
+        `/api/v1/telemetry/press-7?start=${base}&end=${base + 3_600_000}&keys=temperature,running`,
+        { token: t.adminToken },
+      );
+      expect(range.status).toBe(200);
+      expect(range.body.series.temperature).toHaveLength(6);
+      expect(range.body.series.temperature[0]).toEqual({ ts: '2026-01-01T00:00:00.000Z', value: 20 });
+      expect(range.body.series.running[1].value).toBe(false);
+      expect(range.body.series.mode).toBeUndefined();
+
+      const avg = await t.api(
+        `/api/v1/telemetry/press-7?start=${base}&end=${base + 3_600_000}&keys=temperature&agg=avg&interval=60s`,
+        { token: t.adminToken },
+      );
+      expect(avg.body.series.temperature).toEqual([
+        { ts: '2026-01-01T00:00:00.000Z', value: 20.5 },
+        { ts: '2026-01-01T00:01:00.000Z', value: 22.5 },
+        { ts: '2026-01-01T00:02:00.000Z', value: 24.5 },
+      ]);
+      const max = await t.api(
+        `/api/v1/telemetry/press-7?start=${base}&end=${base + 3_600_000}&keys=temperature&agg=max&interval=1h`,
+        { token: t.adminToken },
+      );
+      expect(max.body.series.temperature).toEqual([{ ts: '2026-01-01T00:00:00.000Z', value: 25 }]);
+      const count = await t.api(
+        `/api/v1/telemetry/press-7?start=${base}&end=${base + 3_600_000}&agg=count&interval=1h`,
+        { token: t.adminToken },
+      );
+      expect(count.body.series.temperature[0].value).toBe(6);
+
+      const latest = await t.api('/api/v1/telemetry/press-7/latest', { token: t.adminToken });
+      expect(latest.body).toEqual({
+        device_id: 'press-7',
+        values: {
+          mode: { ts: '2026-01-01T00:02:30.000Z', value: 'auto' },
+          running: { ts: '2026-01-01T00:02:30.000Z', value: false },
+          temperature: { ts: '2026-01-01T00:02:30.000Z', value: 25 },
+        },
+      });
+
+      const csv = await fetch(`${t.url}/api/v1/telemetry/press-7?start=${base}&end=${base + 3_600_000}&keys=mode`, {
+        headers: { authorization: `Bearer ${t.adminToken}`, accept: 'text/csv' },
+      });
+      expect(csv.headers.get('content-type')).toContain('text/csv');
+      const lines = (await csv.text()).trim().split('\n');
+      expect(lines[0]).toBe('device_id,key,ts,value');
+      expect(lines[1]).toBe('press-7,mode,2026-01-01T00:00:00.000Z,auto');
+      expect(lines).toHaveLength(7);
+
+      expect(
+        (await t.api(`/api/v1/telemetry/press-7?agg=avg&interval=fortnight`, { token: t.adminToken })).body.errors[0]
+          .field,
+      ).toBe('interval');
+      expect(
+        (await t.api(`/api/v1/telemetry/press-7?start=${base + 10}&end=${base}`, { token: t.adminToken })).status,
+      ).toBe(400);
+    });
+
+    it('keeps nested JSON as JSON and a resend of the same timestamp as one point', async () => {
+      await createDevice({ id: 'plc-json', name: 'PLC' });
+      const body = {
+        device_id: 'plc-json',
+        timestamp: 1_767_225_600_000,
+        data: { config: { setpoint: 40, modes: ['a', 'b'] } },
+      };
+      await t.api('/api/v1/telemetry', { token: t.adminToken, body });
+      await t.api('/api/v1/telemetry', { token: t.adminToken, body });
+      const range = await t.api('/api/v1/telemetry/plc-json?start=1767225600000&end=1767225600001', {
+        token: t.adminToken,
+      });
+      expect(range.body.series.config).toEqual([
+        { ts: '2026-01-01T00:00:00.000Z', value: { setpoint: 40, modes: ['a', 'b'] } },
+      ]);
+    });
+
+    it('accepts ThingsBoard HTTP device API payloads with the token in the path', async () => {
+      const d = await createDevice({ id: 'tb-http', name: 'TB firmware' });
+      const token = d.credentials.access_token;
+      const post = (body: unknown) => t.api(`/api/v1/${token}/telemetry`, { body });
+      expect((await post({ temperature: 21.5 })).status).toBe(200);
+      expect((await post({ ts: 1_767_225_600_000, values: { humidity: 40 } })).status).toBe(200);
+      expect((await post([{ ts: 1_767_225_601_000, values: { humidity: 41 } }, { pressure: 1.2 }])).body.accepted).toBe(
+        2,
+      );
+      const latest = await t.api('/api/v1/telemetry/tb-http/latest', { token: t.adminToken });
+      expect(Object.keys(latest.body.values).sort()).toEqual(['humidity', 'pressure', 'temperature']);
+      expect(latest.body.values.humidity.value).toBe(41);
+      expect((await t.api(`/api/v1/${token}/attributes`, { body: { firmware: '1.2.3' } })).status).toBe(200);
+      expect((await t.api('/api/v1/devices/tb-http', { token: t.adminToken })).body.attributes).toEqual({
+        firmware: '1.2.3',
+      });
+      expect((await t.api('/api/v1/not-a-token/telemetry', { body: { x: 1 } })).status).toBe(401);
+    });
+
+    it('refuses bad telemetry with a clear error and records it as the device last error', async () => {
+      await createDevice({ id: 'bad-sender', name: 'Bad sender' });
+      const deep = { a: { b: { c: { d: { e: { f: { g: { h: { i: { j: 1 } } } } } } } } } };
+      const r = await t.api('/api/v1/telemetry', {
+        token: t.adminToken,
+        body: { device_id: 'bad-sender', data: { nested: deep } },
+      });
+      expect(r.status).toBe(400);
+      expect(r.body.code).toBe('FIELDLINE_ERR_VALIDATION');
+      expect(r.body.detail).toContain('nested');
+      const keyless = await t.api('/api/v1/telemetry', {
+        token: t.adminToken,
+        body: { device_id: 'bad-sender', data: { '': 1 } },
+      });
+      expect(keyless.status).toBe(400);
+      const device = await t.api('/api/v1/devices/bad-sender', { token: t.adminToken });
+      expect(device.body.last_error.message).toMatch(/invalid_value|invalid_key/);
+      expect(
+        (await t.api('/api/v1/telemetry', { token: t.adminToken, body: { device_id: 'bad-sender', data: 'x' } }))
+          .status,
+      ).toBe(400);
+      expect(
+        (
+          await t.api('/api/v1/telemetry', {
+            token: t.adminToken,
+            body: { device_id: 'bad-sender', data: { t: 1 }, timestamp: 'yesterday' },
+          })
+        ).status,
+      ).toBe(400);
+    });
+
+    it('rotates credentials: the old token stops working at once', async () => {
+      const d = await createDevice({ id: 'rotating', name: 'Rotating' });
+      const old = d.credentials.access_token;
+      expect((await t.api(`/api/v1/${old}/telemetry`, { body: { x: 1 } })).status).toBe(200);
+      const rotated = await t.api('/api/v1/devices/rotating/credentials', { method: 'POST', token: t.adminToken });
+      expect(rotated.status).toBe(200);
+      expect((await t.api(`/api/v1/${old}/telemetry`, { body: { x: 2 } })).status).toBe(401);
+      expect((await t.api(`/api/v1/${rotated.body.access_token}/telemetry`, { body: { x: 3 } })).status).toBe(200);
+    });
+
+    it('updates and deactivates a device; an inactive device cannot send', async () => {
+      const d = await createDevice({ id: 'toggle', name: 'Toggle' });
+      const updated = await t.api('/api/v1/devices/toggle', {
+        method: 'PUT',
+        token: t.adminToken,
+        body: { name: 'Toggle 2', active: false, inactivity_timeout_s: 60 },
+      });
+      expect(updated.body).toMatchObject({ name: 'Toggle 2', active: false, inactivity_timeout_s: 60 });
+      expect((await t.api(`/api/v1/${d.credentials.access_token}/telemetry`, { body: { x: 1 } })).status).toBe(401);
+      expect(
+        (await t.api('/api/v1/devices/toggle', { method: 'PUT', token: t.adminToken, body: { owner: 'me' } })).body
+          .errors[0].field,
+      ).toBe('owner');
+    });
+
+    it('deletes a device with its telemetry', async () => {
+      await createDevice({ id: 'doomed', name: 'Doomed' });
+      await t.api('/api/v1/telemetry', { token: t.adminToken, body: { device_id: 'doomed', data: { t: 1 } } });
+      expect((await t.api('/api/v1/devices/doomed', { method: 'DELETE', token: t.adminToken })).status).toBe(204);
+      expect((await t.api('/api/v1/devices/doomed', { token: t.adminToken })).status).toBe(404);
+      await createDevice({ id: 'doomed', name: 'Reborn' });
+      expect((await t.api('/api/v1/telemetry/doomed/latest', { token: t.adminToken })).body.values).toEqual({});
+      const series = await t.app.storage.db
+        .selectFrom('telemetry_series')
+        .selectAll()
+        .where('device_id', '=', 'doomed')
+        .execute();
+      expect(series).toEqual([]);
+    });
+
+    it('enforces per-organization retention, deleting only what is older than retention_days', async () => {
+      const { orgId, tokens } = await createOrgWithMembers(t, 'Retention Plant');
+      const created = await t.api('/api/v1/devices', {
+        token: tokens.admin,
+        body: { id: 'retained', name: 'Retained' },
+      });
+      expect(created.status).toBe(201);
+      const now = Date.now();
+      for (const age of [40, 20, 1]) {
+        await t.api('/api/v1/telemetry', {
+          token: tokens.admin,
+          body: { device_id: 'retained', timestamp: now - age * 86_400_000, data: { t: age } },
+        });
+      }
+      await t.api('/api/v1/telemetry', {
+        token: t.adminToken,
+        body: { device_id: 'press-7', timestamp: now - 300 * 86_400_000, data: { old: 1 } },
+      });
+      await t.api(`/api/v1/organizations/${orgId}`, {
+        method: 'PATCH',
+        token: tokens.admin,
+        body: { settings: { retention_days: 30 } },
+      });
+      expect(await t.app.retention.sweep()).toBe(1);
+      const left = await t.api(`/api/v1/telemetry/retained?keys=t&start=${now - 400 * 86_400_000}&end=${now + 1000}`, {
+        token: tokens.admin,
+      });
+      expect(left.body.series.t.map((p: { value: number }) => p.value)).toEqual([20, 1]);
+      // Organizations without retention_days keep everything.
+      const old = await t.api(`/api/v1/telemetry/press-7?keys=old&start=${now - 400 * 86_400_000}&end=${now}`, {
+        token: t.adminToken,
+      });
+      expect(old.body.series.old).toHaveLength(1);
+    });
+
+    it('marks a device online when data arrives', async () => {
+      await createDevice({ id: 'presence-http', name: 'P' });
+      await t.api('/api/v1/telemetry', { token: t.adminToken, body: { device_id: 'presence-http', data: { t: 1 } } });
+      const d = await t.api('/api/v1/devices/presence-http', { token: t.adminToken });
+      expect(d.body.status).toBe('online');
+    });
+  });
+}
