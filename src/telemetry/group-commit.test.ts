@@ -27,6 +27,35 @@ describe('GroupCommitBatcher', () => {
     expect(settled).toBe(true);
   });
 
+  it('with no delay, writes what arrived in the same turn together as soon as the writer is idle', async () => {
+    vi.useRealTimers();
+    const batches: number[][] = [];
+    let release: () => void = () => {};
+    const b = new GroupCommitBatcher<number>(
+      async (items) => {
+        batches.push(items);
+        if (items[0] === 1) await new Promise<void>((r) => (release = r));
+      },
+      () => 1,
+      { maxWeight: 100, maxDelayMs: 0 },
+    );
+    // An idle writer: the items of this turn go in the next check phase, without waiting for a timer.
+    const first = Promise.all([b.add(1), b.add(2)]);
+    await new Promise<void>((r) => setImmediate(r));
+    expect(batches).toEqual([[1, 2]]);
+    // A busy writer: what arrives meanwhile waits for it and goes as one batch when it ends.
+    const later = Promise.all([b.add(3), b.add(4), b.add(5)]);
+    await new Promise<void>((r) => setImmediate(r));
+    expect(batches).toEqual([[1, 2]]);
+    release();
+    await first;
+    await later;
+    expect(batches).toEqual([
+      [1, 2],
+      [3, 4, 5],
+    ]);
+  });
+
   it('flushes at once when enough weight waits', async () => {
     const batches: number[][] = [];
     const b = new GroupCommitBatcher<number>(

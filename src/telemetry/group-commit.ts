@@ -1,7 +1,10 @@
 export interface GroupCommitOptions {
   /** Flush once this much weight (points) is waiting. */
   maxWeight: number;
-  /** Flush at the latest this long after the first item of a batch arrived. */
+  /**
+   * Flush at the latest this long after the first item of a batch arrived. 0: as soon as the writer is idle,
+   * after the I/O already received in this turn of the event loop has joined the batch (setImmediate).
+   */
   maxDelayMs: number;
 }
 
@@ -25,6 +28,7 @@ export class GroupCommitBatcher<T> {
   /** Date.now() when the oldest pending item arrived. */
   private oldestAt = 0;
   private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
   private flushing: Promise<void> | null = null;
   private closed = false;
 
@@ -62,7 +66,9 @@ export class GroupCommitBatcher<T> {
     // A running flush schedules the next one when it ends.
     if (this.flushing || this.pending.length === 0) return;
     const wait = this.oldestAt + this.options.maxDelayMs - Date.now();
-    if (this.pendingWeight >= this.options.maxWeight || this.closed || wait <= 0) this.kick();
+    if (this.pendingWeight >= this.options.maxWeight || this.closed || (wait <= 0 && this.options.maxDelayMs > 0))
+      this.kick();
+    else if (this.options.maxDelayMs === 0) this.immediate ??= setImmediate(() => this.kick());
     else this.timer ??= setTimeout(() => this.kick(), wait);
   }
 
@@ -70,6 +76,10 @@ export class GroupCommitBatcher<T> {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
+    }
+    if (this.immediate) {
+      clearImmediate(this.immediate);
+      this.immediate = null;
     }
     if (this.flushing || this.pending.length === 0) return;
     const batch = this.pending;
