@@ -61,7 +61,7 @@ import { RealtimeGateway } from './realtime/index.js';
 import { RulesModule, registerRuleRoutes } from './rules/index.js';
 import { Keyring, resolveSecretKey, SecretBox } from './secrets/index.js';
 import { registerStackRoutes, StackBuilder } from './stack/index.js';
-import { openStorage, type Storage } from './storage/index.js';
+import { openStorage, SqliteCheckpointer, type Storage } from './storage/index.js';
 import {
   IngestCounters,
   IngestService,
@@ -163,6 +163,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const presence = new PresenceTracker(deviceStore, bus, clock, log);
   // The writer is created at start(), after migrations made its tables and statements preparable.
   let writer: PointWriter | null = null;
+  let checkpointer: SqliteCheckpointer | null = null;
   const lazyWriter: PointWriter = {
     write: (items) => (writer as PointWriter).write(items),
     forgetDevice: (id) => writer?.forgetDevice(id),
@@ -392,6 +393,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         const sqliteWriter = new SqliteThreadWriter(storage.sqlite.name);
         writer = sqliteWriter;
         await sqliteWriter.start();
+        checkpointer = new SqliteCheckpointer(storage.sqlite.name, log);
+        checkpointer.start();
       } else {
         writer = new PostgresPointWriter(storage.pool as NonNullable<Storage['pool']>);
       }
@@ -441,6 +444,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await notifications.stop();
       await caches.stop();
       metrics.stop();
+      await checkpointer?.stop();
       await storage.close();
     },
   };

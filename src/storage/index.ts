@@ -1,4 +1,5 @@
 export { type Dialect, openStorage, redactUrl, type Storage, type StorageOptions } from './database.js';
 export { isUniqueViolation } from './errors.js';
 export type * from './schema.js';
+export { type CheckpointStats, SqliteCheckpointer } from './sqlite-checkpointer.js';
 export { openSqliteConnection } from './sqlite-connection.js';
