@@ -2,17 +2,22 @@
  * Load generator for bench/ingest.ts, run as its own process: N MQTT connections, each keeping W QoS 1
  * publishes of 5 points in flight for D seconds. Prints one JSON line: acknowledged messages per device
  * (so the caller can check for loss) and publish→PUBACK latency percentiles.
+ * With a sixth argument R (messages/s in all), it is an open loop instead: each connection publishes on its
+ * own schedule at R/N per second whatever the answers, so latency is measured at that offered load (a slow
+ * PUBACK does not slow the senders down and hide itself).
  */
 import mqtt from 'mqtt';
 
-const [url, credentialsJson, durationS, windowSize, topicTemplate] = process.argv.slice(2);
+const [url, credentialsJson, durationS, windowSize, topicTemplate, rateArg] = process.argv.slice(2);
+const rate = Number(rateArg ?? 0);
 const creds = JSON.parse(credentialsJson ?? '[]') as { id: string; username: string }[];
 const duration = Number(durationS) * 1000;
 const window = Number(windowSize);
 
 const latencies: number[] = [];
 const acked: Record<string, number> = {};
-const base = Date.now() - 30 * 86_400_000;
+// The open-loop run writes its own time range, so that it never resends a point of the saturation run before it.
+const base = Date.now() - (rate > 0 ? 15 : 30) * 86_400_000;
 let stop = false;
 
 const clients = await Promise.all(
@@ -28,34 +33,51 @@ const clients = await Promise.all(
 const started = performance.now();
 setTimeout(() => (stop = true), duration);
 
-await Promise.all(
-  creds.map(async (c, i) => {
-    const client = clients[i] as mqtt.MqttClient;
-    const topic = (topicTemplate ?? '').replace('{id}', c.id);
-    let seq = 0;
-    acked[c.id] = 0;
-    const worker = async () => {
-      while (!stop) {
-        const n = seq++;
-        const payload = JSON.stringify({
-          ts: base + n,
-          values: {
-            temperature: 20 + (n % 17) / 3,
-            humidity: 40 + (n % 11),
-            pressure: 1.01 + (n % 5) / 100,
-            vibration: (n % 13) / 10,
-            running: n % 2 === 0,
-          },
-        });
-        const t0 = performance.now();
-        await client.publishAsync(topic, payload, { qos: 1 });
-        if (latencies.length < 2_000_000) latencies.push(performance.now() - t0);
-        acked[c.id] = (acked[c.id] ?? 0) + 1;
-      }
-    };
-    await Promise.all(Array.from({ length: window }, worker));
-  }),
-);
+const publishers = creds.map((c, i) => {
+  const client = clients[i] as mqtt.MqttClient;
+  const topic = (topicTemplate ?? '').replace('{id}', c.id);
+  let seq = 0;
+  acked[c.id] = 0;
+  return async () => {
+    const n = seq++;
+    const payload = JSON.stringify({
+      ts: base + n,
+      values: {
+        temperature: 20 + (n % 17) / 3,
+        humidity: 40 + (n % 11),
+        pressure: 1.01 + (n % 5) / 100,
+        vibration: (n % 13) / 10,
+        running: n % 2 === 0,
+      },
+    });
+    const t0 = performance.now();
+    await client.publishAsync(topic, payload, { qos: 1 });
+    if (latencies.length < 2_000_000) latencies.push(performance.now() - t0);
+    acked[c.id] = (acked[c.id] ?? 0) + 1;
+  };
+});
+
+if (rate > 0) {
+  // Open loop: one ticker sends every message that is due by now, round-robin over the connections (one
+  // timer per message would cost the generator more than the broker spends on it).
+  const inFlight: Promise<void>[] = [];
+  let sent = 0;
+  while (!stop) {
+    const due = Math.floor(((performance.now() - started) / 1000) * rate);
+    for (; sent < due; sent++) inFlight.push((publishers[sent % publishers.length] as () => Promise<void>)());
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  await Promise.all(inFlight);
+} else {
+  await Promise.all(
+    publishers.map(async (publish) => {
+      const worker = async () => {
+        while (!stop) await publish();
+      };
+      await Promise.all(Array.from({ length: window }, worker));
+    }),
+  );
+}
 const elapsed = (performance.now() - started) / 1000;
 await Promise.all(clients.map((c) => c.endAsync()));
 latencies.sort((a, b) => a - b);

@@ -2,7 +2,11 @@
  * `npm run bench -- ingest`: 200 MQTT device connections publish QoS 1 messages of 5 points for 60 s
  * against `fieldline serve` on its embedded default; then the same clients against a bare Aedes broker.
  * Prints points/s committed, messages/s, publish→PUBACK p50/p99, peak RSS, points lost (acknowledged but not
- * stored) and the ratio to the bare broker. DEVICES, DURATION_S, WINDOW and DATABASE_URL override defaults.
+ * stored) and the ratio to the bare broker. Flat out, with WINDOW publishes in flight per connection, latency is
+ * mostly queueing (200 × 8 messages wait their turn, on the bare broker too); so each server then also gets an
+ * open-loop run offering RATE_POINTS points/s (default 50,000, the target throughput) for RATE_S seconds, which
+ * gives the PUBACK latency at that load. DEVICES, DURATION_S, WINDOW, RATE_POINTS, RATE_S and DATABASE_URL
+ * override defaults.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,11 +21,19 @@ import { startServe } from '../test/helpers/cli.js';
 const DEVICES = Number(process.env.DEVICES ?? 200);
 const DURATION_S = Number(process.env.DURATION_S ?? 60);
 const WINDOW = Number(process.env.WINDOW ?? 8);
+/** The open-loop run: this many points/s offered, for RATE_S seconds, to measure PUBACK latency at that load. */
+const RATE_POINTS = Number(process.env.RATE_POINTS ?? 50_000);
+const RATE_S = Number(process.env.RATE_S ?? 20);
 const DATABASE_URL = process.env.DATABASE_URL;
 const POINTS_PER_MESSAGE = 5;
 const here = fileURLToPath(new URL('.', import.meta.url));
 
-function runLoad(url: string, creds: { id: string; username: string }[], topic: string) {
+function runLoad(
+  url: string,
+  creds: { id: string; username: string }[],
+  topic: string,
+  open?: { messagesPerS: number; durationS: number },
+) {
   return new Promise<{ elapsed: number; messages: number; acked: Record<string, number>; p50: number; p99: number }>(
     (resolve, reject) => {
       const child = spawn(
@@ -32,9 +44,10 @@ function runLoad(url: string, creds: { id: string; username: string }[], topic: 
           join(here, '_ingest-load.ts'),
           url,
           JSON.stringify(creds),
-          String(DURATION_S),
+          String(open?.durationS ?? DURATION_S),
           String(WINDOW),
           topic,
+          ...(open ? [String(open.messagesPerS)] : []),
         ],
         {
           stdio: ['ignore', 'pipe', 'inherit'],
@@ -93,7 +106,10 @@ for (let i = 0; i < DEVICES; i++) {
   const r = await apiCall(serving.url, '/api/v1/devices', { token, body: { id: `bench-${i}`, name: `Bench ${i}` } });
   creds.push({ id: r.body.id, username: r.body.credentials.access_token });
 }
-const fl = await runLoad(`mqtt://127.0.0.1:${mqttPort}`, creds, 'fieldline/devices/{id}/telemetry');
+const TOPIC = 'fieldline/devices/{id}/telemetry';
+const OPEN = { messagesPerS: RATE_POINTS / POINTS_PER_MESSAGE, durationS: RATE_S };
+const fl = await runLoad(`mqtt://127.0.0.1:${mqttPort}`, creds, TOPIC);
+const flOpen = await runLoad(`mqtt://127.0.0.1:${mqttPort}`, creds, TOPIC, OPEN);
 const rss = peakRssMb(serving.child);
 await serving.stop('SIGTERM');
 
@@ -117,7 +133,7 @@ if (schema) {
   db.close();
 }
 rmSync(dataDir, { recursive: true, force: true });
-const ackedPoints = fl.messages * POINTS_PER_MESSAGE;
+const ackedPoints = (fl.messages + flOpen.messages) * POINTS_PER_MESSAGE;
 
 // 2. The reference: a bare Aedes broker, same clients, same load.
 const bare = spawn(process.execPath, ['--import', 'tsx', join(here, '_bare-aedes.ts')], {
@@ -131,7 +147,8 @@ const barePort = await new Promise<number>((resolve) => {
     if (m) resolve(Number(m[1]));
   });
 });
-const ref = await runLoad(`mqtt://127.0.0.1:${barePort}`, creds, 'fieldline/devices/{id}/telemetry');
+const ref = await runLoad(`mqtt://127.0.0.1:${barePort}`, creds, TOPIC);
+const refOpen = await runLoad(`mqtt://127.0.0.1:${barePort}`, creds, TOPIC, OPEN);
 bare.kill('SIGTERM');
 
 const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
@@ -142,10 +159,16 @@ console.log(
     devices: DEVICES,
     duration_s: DURATION_S,
     in_flight_per_device: WINDOW,
-    points_per_s_committed: Math.round(ackedPoints / fl.elapsed),
+    points_per_s_committed: Math.round((fl.messages * POINTS_PER_MESSAGE) / fl.elapsed),
     messages_per_s: Math.round(fl.messages / fl.elapsed),
     puback_p50_ms: round(fl.p50, 2),
     puback_p99_ms: round(fl.p99, 2),
+    [`at_${RATE_POINTS}_points_per_s`]: {
+      points_per_s_acknowledged: Math.round((flOpen.messages * POINTS_PER_MESSAGE) / flOpen.elapsed),
+      puback_p50_ms: round(flOpen.p50, 2),
+      puback_p99_ms: round(flOpen.p99, 2),
+      reference_bare_aedes_puback_p99_ms: round(refOpen.p99, 2),
+    },
     peak_rss_mb: round(rss),
     points_acknowledged: ackedPoints,
     points_stored: stored,
