@@ -308,6 +308,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     { redisUrl: config.redisUrl, corsOrigins: config.corsOrigins, authTimeoutMs: config.realtimeAuthTimeoutMs },
   );
   metrics.useSocketIo(() => realtime.stats);
+  metrics.useSqliteCheckpoints(() => checkpointer?.stats ?? null);
   const integrations: IntegrationsModule = new IntegrationsModule({
     db: storage.db,
     clock,

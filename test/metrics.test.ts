@@ -96,6 +96,11 @@ describe('GET /metrics', () => {
     // The MQTT login looked the token up once: a miss, then kept.
     expect(sampleValue(after, 'fieldline_cache_misses_total', { cache: 'device_tokens' })).toBe(1);
     expect(sampleValue(after, 'process_cpu_seconds_total')).toBeGreaterThan(0);
+    // The embedded SQLite's checkpoint thread copies the WAL back into the database file on its own.
+    await expect
+      .poll(async () => sampleValue((await scrape()).samples, 'fieldline_sqlite_checkpoints_total'), POLL)
+      .toBeGreaterThan(0);
+    expect(sampleValue((await scrape()).samples, 'fieldline_sqlite_wal_frames')).toBeGreaterThan(0);
 
     await c.endAsync(true);
     clients.length = 0;

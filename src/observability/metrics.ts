@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { Counter, collectDefaultMetrics, Gauge, type Histogram, Registry } from 'prom-client';
 import type { Cache } from '../cache/index.js';
 import type { Clock, EventBus, FieldlineEvents } from '../kernel/index.js';
-import type { Database } from '../storage/index.js';
+import type { CheckpointStats, Database } from '../storage/index.js';
 import type { IngestCounters } from '../telemetry/index.js';
 import { ScrapeMemo } from './scrape-memo.js';
 
@@ -58,6 +58,7 @@ const severity = (s: string) => (SEVERITIES.has(s) ? s : 'other');
 export class FieldlineMetrics {
   readonly registry = new Registry();
   private socketIo: (() => { connections: number; authenticated?: number }) | null = null;
+  private checkpoints: (() => CheckpointStats | null) | null = null;
   private rules: (() => RuleEngineStats & { rules?: number }) | null = null;
   private readonly notifications = new Map<string, number>();
   private readonly alertsRaised = new Map<string, number>();
@@ -151,6 +152,33 @@ export class FieldlineMetrics {
     );
     r.registerMetric(ic.commitSeconds as Histogram<string>);
     r.registerMetric(ic.batchSize as Histogram<string>);
+
+    // SQLite's checkpoint thread (all zero on PostgreSQL): a backlog that keeps growing means the WAL is not
+    // being copied back into the database file fast enough.
+    const ckpt = () => this.checkpoints?.() ?? null;
+    counter(r, 'fieldline_sqlite_checkpoints_total', 'SQLite WAL checkpoints that had pages to copy.', [], (c) =>
+      c.inc(ckpt()?.runs ?? 0),
+    );
+    gauge(r, 'fieldline_sqlite_wal_frames', 'Frames (pages) in the SQLite WAL at the last checkpoint.', [], (g) =>
+      g.set(ckpt()?.walFrames ?? 0),
+    );
+    gauge(
+      r,
+      'fieldline_sqlite_wal_backlog_frames',
+      'WAL frames not yet copied into the database file at the last checkpoint.',
+      [],
+      (g) => {
+        const c = ckpt();
+        g.set(c ? c.walFrames - c.checkpointedFrames : 0);
+      },
+    );
+    gauge(
+      r,
+      'fieldline_sqlite_checkpoint_last_seconds',
+      'How long the last SQLite checkpoint took, on its own thread.',
+      [],
+      (g) => g.set((ckpt()?.lastMs ?? 0) / 1000),
+    );
 
     // Rules and alerts
     const ruleStats = () => this.rules?.() ?? { events: 0, points: 0, evaluations: 0, busyMs: 0 };
@@ -267,6 +295,11 @@ export class FieldlineMetrics {
   /** The realtime gateway's connection count (RealtimeGateway.stats). */
   useSocketIo(source: () => { connections: number; authenticated?: number }): void {
     this.socketIo = source;
+  }
+
+  /** The SQLite checkpoint thread's figures (SqliteCheckpointer.stats); null on PostgreSQL. */
+  useSqliteCheckpoints(source: () => CheckpointStats | null): void {
+    this.checkpoints = source;
   }
 
   /** The rule engine's counters (RuleEngine.stats) and, optionally, how many rules it has loaded. */
