@@ -34,6 +34,17 @@ describe('lazyRequestLogger', () => {
     ]);
   });
 
+  it('makes no child when Fastify passes the level explicitly and the call is below it', () => {
+    const { parent } = capture('warn');
+    const child = vi.spyOn(parent, 'child');
+    const log = lazyRequestLogger(parent, { reqId: 'r-3' }, { level: 'warn' });
+    log.debug('below');
+    log.info('below');
+    expect(child).not.toHaveBeenCalled();
+    log.warn('at');
+    expect(child).toHaveBeenCalledTimes(1);
+  });
+
   it("follows a route's own log level", async () => {
     const { parent, lines } = capture('warn');
     const log = lazyRequestLogger(parent, { reqId: 'r-2' }, { level: 'debug' });

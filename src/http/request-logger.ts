@@ -14,7 +14,10 @@ class LazyRequestLogger implements FastifyBaseLogger {
   private ownLevel: string | null = null;
 
   constructor(
-    private readonly parent: FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean },
+    private readonly parent: FastifyBaseLogger & {
+      isLevelEnabled?: (level: string) => boolean;
+      levels?: { values: Record<string, number> };
+    },
     private readonly bindings: Bindings,
     private readonly options: ChildLoggerOptions,
   ) {}
@@ -37,8 +40,13 @@ class LazyRequestLogger implements FastifyBaseLogger {
   }
 
   private enabled(level: LogMethod): boolean {
-    if (this.made || this.ownLevel !== null || this.options.level !== undefined) return true;
-    return this.parent.isLevelEnabled ? this.parent.isLevelEnabled(level) : true;
+    if (this.made) return true;
+    // Fastify passes the route's level (by default the server's) as options.level.
+    const threshold = this.ownLevel ?? this.options.level;
+    if (threshold === undefined) return this.parent.isLevelEnabled ? this.parent.isLevelEnabled(level) : true;
+    const values = this.parent.levels?.values;
+    if (!values) return true;
+    return (values[level] ?? 0) >= (values[threshold] ?? Number.POSITIVE_INFINITY);
   }
 
   private log(level: LogMethod, args: unknown[]): void {
