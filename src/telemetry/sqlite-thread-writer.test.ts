@@ -78,8 +78,13 @@ describe('SqliteThreadWriter', () => {
   it('rejects what a dead thread owed (never acknowledged), and the next batch starts a new thread', async () => {
     await writer.write(batch('d1', 1, 1));
     const thread = (writer as unknown as { thread: { worker: Worker } }).thread;
+    // The test holds the write lock, so the thread cannot commit (it waits in BEGIN IMMEDIATE) before it is
+    // terminated; the lock goes only once termination was requested, so the batch can never be answered.
+    db.exec('begin immediate');
     const owed = writer.write(batch('d1', 2, 2)).catch((err: unknown) => err);
-    await thread.worker.terminate();
+    const stopping = thread.worker.terminate();
+    db.exec('rollback');
+    await stopping;
     expect(await owed).toBeInstanceOf(Error);
     // The new thread knows no slots of the old one: the series is found again by device and key.
     await writer.write(batch('d1', 3, 3));
