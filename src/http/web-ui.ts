@@ -65,9 +65,9 @@ export async function registerWebUi(
     decorateReply: false,
     schemaHide: true,
     cacheControl: false,
-    setHeaders: (reply, path) => {
+    setHeaders: (res, path) => {
       // Vite names assets by content hash: they never change under the same name.
-      void reply.header(
+      res.setHeader(
         'cache-control',
         path.includes(`${sep}assets${sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache',
       );
