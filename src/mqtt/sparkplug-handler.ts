@@ -47,8 +47,11 @@ export class SparkplugIngest {
     const device = await this.deviceFor(orgId, result);
     if (!device) return { forwardTopic: null, deviceId: null };
     if (result.refusal) this.ingest.refuse(device, result.refusal.reason, result.refusal.detail);
-    if (result.readings.length > 0) await this.ingest.ingest(device, result.readings, 'sparkplug');
+    // A birth says the node (or device) is online whether or not its metrics are committed yet: announce it
+    // first. Aedes handles the packets of one socket read together, so a DBIRTH can register its device while
+    // the NBIRTH before it still waits for its commit — the edge node must not read offline meanwhile.
     for (const id of result.onlineDevices ?? []) await this.setPresence(orgId, id, 'online');
+    if (result.readings.length > 0) await this.ingest.ingest(device, result.readings, 'sparkplug');
     for (const id of result.offlineDevices ?? []) await this.setPresence(orgId, id, 'offline');
     return { forwardTopic: topic, deviceId: device.id };
   }
