@@ -1,5 +1,20 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { GroupCommitBatcher } from './group-commit.js';
+import { GroupCommitBatcher, type GroupCommitOptions } from './group-commit.js';
+
+/** A batcher of unit-weight numbers whose flush of the batch starting with 1 is held until release(). */
+function heldOnFirst(options: GroupCommitOptions) {
+  const batches: number[][] = [];
+  let held: () => void = () => {};
+  const b = new GroupCommitBatcher<number>(
+    async (items) => {
+      batches.push(items);
+      if (items[0] === 1) await new Promise<void>((r) => (held = r));
+    },
+    () => 1,
+    options,
+  );
+  return { b, batches, release: () => held() };
+}
 
 describe('GroupCommitBatcher', () => {
   beforeEach(() => {
@@ -29,16 +44,7 @@ describe('GroupCommitBatcher', () => {
 
   it('with no delay, writes what arrived in the same turn together as soon as the writer is idle', async () => {
     vi.useRealTimers();
-    const batches: number[][] = [];
-    let release: () => void = () => {};
-    const b = new GroupCommitBatcher<number>(
-      async (items) => {
-        batches.push(items);
-        if (items[0] === 1) await new Promise<void>((r) => (release = r));
-      },
-      () => 1,
-      { maxWeight: 100, maxDelayMs: 0 },
-    );
+    const { b, batches, release } = heldOnFirst({ maxWeight: 100, maxDelayMs: 0 });
     // An idle writer: the items of this turn go in the next check phase, without waiting for a timer.
     const first = Promise.all([b.add(1), b.add(2)]);
     await new Promise<void>((r) => setImmediate(r));
@@ -70,16 +76,7 @@ describe('GroupCommitBatcher', () => {
   });
 
   it('runs one flush at a time; what arrives meanwhile is the next batch, in order', async () => {
-    const batches: number[][] = [];
-    let release: () => void = () => {};
-    const b = new GroupCommitBatcher<number>(
-      async (items) => {
-        batches.push(items);
-        if (items[0] === 1) await new Promise<void>((r) => (release = r));
-      },
-      () => 1,
-      { maxWeight: 1, maxDelayMs: 5 },
-    );
+    const { b, batches, release } = heldOnFirst({ maxWeight: 1, maxDelayMs: 5 });
     const first = b.add(1);
     await vi.advanceTimersByTimeAsync(0);
     const later = [b.add(2), b.add(3)];
