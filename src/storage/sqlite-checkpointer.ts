@@ -25,6 +25,8 @@ export class SqliteCheckpointer {
   readonly stats: CheckpointStats = { runs: 0, walFrames: 0, checkpointedFrames: 0, lastMs: 0 };
   private worker: Worker | null = null;
   private exited: Promise<void> = Promise.resolve();
+  /** The error of the current run of failed checkpoints, null while they succeed. */
+  private failing: string | null = null;
 
   constructor(
     private readonly path: string,
@@ -40,11 +42,17 @@ export class SqliteCheckpointer {
     worker.unref();
     worker.on('message', (m: FromCheckpointThread) => {
       if (m.type === 'checkpointed') {
+        if (this.failing !== null) this.log.info('SQLite checkpoints work again');
+        this.failing = null;
         this.stats.runs++;
         this.stats.walFrames = m.walFrames;
         this.stats.checkpointedFrames = m.checkpointedFrames;
         this.stats.lastMs = m.ms;
-      } else if (m.type === 'failed') this.log.warn({ error: m.message }, 'SQLite checkpoint failed; will retry');
+      } else if (m.type === 'failed' && m.message !== this.failing) {
+        // Once per distinct error: the thread retries every interval, and a lasting fault must not flood the log.
+        this.failing = m.message;
+        this.log.warn({ error: m.message }, 'SQLite checkpoint failed; will retry');
+      }
     });
     worker.on('error', (err) => this.log.warn({ err }, 'the SQLite checkpoint thread failed'));
     this.exited = new Promise<void>((resolve) =>
