@@ -129,7 +129,12 @@ if (schema) {
   await schema.drop();
 } else {
   const db = new SQLite(join(dataDir, 'fieldline.db'), { readonly: true });
-  stored = (db.prepare(`select count(*) as n from telemetry`).get() as { n: number }).n;
+  // A clean stop merged the inbox; a row still there counts as stored all the same.
+  stored = (
+    db.prepare(`select (select count(*) from telemetry) + (select count(*) from telemetry_inbox) as n`).get() as {
+      n: number;
+    }
+  ).n;
   db.close();
 }
 rmSync(dataDir, { recursive: true, force: true });

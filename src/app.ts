@@ -391,7 +391,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await storage.migrate();
       await caches.start();
       if (storage.sqlite) {
-        const sqliteWriter = new SqliteThreadWriter(storage.sqlite.name);
+        const sqliteWriter = new SqliteThreadWriter(storage.sqlite.name, (error) =>
+          log.warn({ error }, 'merging the telemetry inbox failed; will retry (nothing is lost)'),
+        );
         writer = sqliteWriter;
         await sqliteWriter.start();
         checkpointer = new SqliteCheckpointer(storage.sqlite.name, log);

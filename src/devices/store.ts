@@ -51,6 +51,7 @@ export class DeviceStore {
     await this.db.transaction().execute(async (tx) => {
       const series = tx.selectFrom('telemetry_series').select('id').where('device_id', '=', id);
       await tx.deleteFrom('telemetry').where('series_id', 'in', series).execute();
+      await tx.deleteFrom('telemetry_inbox').where('series_id', 'in', series).execute();
       await tx.deleteFrom('telemetry_latest').where('series_id', 'in', series).execute();
       await tx.deleteFrom('telemetry_series').where('device_id', '=', id).execute();
       await tx.deleteFrom('device_commands').where('device_id', '=', id).execute();

@@ -98,6 +98,14 @@ export interface TelemetryTable {
   kind: number;
 }
 
+/** Points committed but not yet merged into `telemetry` (SQLite; see src/telemetry/telemetry-inbox.ts). */
+export interface TelemetryInboxTable extends TelemetryTable {
+  /** series_id mod INBOX_GROUPS: the unit of a merge. */
+  grp: number;
+  /** Arrival order within the writer's run. */
+  seq: number;
+}
+
 export interface DeviceCommandsTable {
   id: string;
   organization_id: string;
@@ -280,6 +288,7 @@ export interface Database {
   telemetry_series: TelemetrySeriesTable;
   telemetry: TelemetryTable;
   telemetry_latest: TelemetryTable;
+  telemetry_inbox: TelemetryInboxTable;
   device_commands: DeviceCommandsTable;
   organizations: OrganizationsTable;
   users: UsersTable;

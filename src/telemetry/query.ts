@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Cache } from '../cache/index.js';
 import type { Database } from '../storage/index.js';
 import type { TelemetryValue } from './codecs/types.js';
+import { inboxGroupOf } from './inbox-groups.js';
 import { decodeValue } from './values.js';
 
 export type Aggregate = 'avg' | 'min' | 'max' | 'sum' | 'count';
@@ -19,7 +20,10 @@ export interface Point {
   value: TelemetryValue;
 }
 
-/** Reads telemetry back: raw points, aggregates bucketed in SQL, latest values. Same SQL on both dialects. */
+/**
+ * Reads telemetry back: raw points, aggregates bucketed in SQL, latest values. Same SQL on both dialects; points
+ * are read from `telemetry` and the inbox together (on PostgreSQL the inbox is always empty).
+ */
 export class TelemetryQuery {
   /**
    * `latestCache` keeps every latest value of a device (dropped on each commit for it, see the cache wiring);
@@ -31,21 +35,23 @@ export class TelemetryQuery {
   ) {}
 
   async range(q: RangeQuery): Promise<Record<string, Point[]>> {
-    let query = this.db
-      .selectFrom('telemetry as t')
-      .innerJoin('telemetry_series as s', 's.id', 't.series_id')
-      .select(['s.key', 't.ts', 't.num', 't.str', 't.kind'])
-      .where('s.device_id', '=', q.deviceId)
-      .where('t.ts', '>=', q.start)
-      .where('t.ts', '<', q.end);
-    if (q.keys) query = query.where('s.key', 'in', q.keys);
-    const rows = await query.orderBy('s.key').orderBy('t.ts').limit(q.limit).execute();
-    const series: Record<string, Point[]> = {};
-    for (const r of rows) {
-      series[r.key] ??= [];
-      series[r.key]?.push({ ts: Number(r.ts), value: decodeValue(r.num, r.str, r.kind) });
+    const result: Record<string, Point[]> = {};
+    let left = q.limit;
+    for (const { id, key } of await this.seriesOf(q.deviceId, q.keys)) {
+      if (left <= 0) break;
+      // One statement per series, so both tables are read in one snapshot: a merge between them cannot show a
+      // point twice or hide it.
+      const rows = await this.stored(id, q)
+        .select(['ts', 'num', 'str', 'kind'])
+        .unionAll(this.unmerged(id, q).select(['ts', 'num', 'str', 'kind']))
+        .orderBy('ts')
+        .limit(left)
+        .execute();
+      if (rows.length === 0) continue;
+      left -= rows.length;
+      result[key] = rows.map((r) => ({ ts: Number(r.ts), value: decodeValue(r.num, r.str, r.kind) }));
     }
-    return series;
+    return result;
   }
 
   /** One value per key and bucket of intervalMs, aligned to the epoch; numbers and booleans (as 0/1) only. */
@@ -53,30 +59,63 @@ export class TelemetryQuery {
     // A literal, not a parameter: SQLite binds JS numbers as REAL, which would make the division fractional.
     // intervalMs is a validated positive integer, so inlining it is safe.
     const width = sql.lit(Math.trunc(intervalMs));
-    const bucket = sql<number>`(t.ts / ${width}) * ${width}`;
+    const bucket = sql<number>`(p.ts / ${width}) * ${width}`;
     const value = {
-      avg: sql<number>`avg(t.num)`,
-      min: sql<number>`min(t.num)`,
-      max: sql<number>`max(t.num)`,
-      sum: sql<number>`sum(t.num)`,
-      count: sql<number>`count(t.num)`,
+      avg: sql<number>`avg(p.num)`,
+      min: sql<number>`min(p.num)`,
+      max: sql<number>`max(p.num)`,
+      sum: sql<number>`sum(p.num)`,
+      count: sql<number>`count(p.num)`,
     }[agg];
-    let query = this.db
-      .selectFrom('telemetry as t')
-      .innerJoin('telemetry_series as s', 's.id', 't.series_id')
-      .select(['s.key', bucket.as('bucket'), value.as('value')])
-      .where('s.device_id', '=', q.deviceId)
-      .where('t.ts', '>=', q.start)
-      .where('t.ts', '<', q.end)
-      .where('t.num', 'is not', null);
-    if (q.keys) query = query.where('s.key', 'in', q.keys);
-    const rows = await query.groupBy(['s.key', bucket]).orderBy('s.key').orderBy('bucket').limit(q.limit).execute();
-    const series: Record<string, Point[]> = {};
-    for (const r of rows) {
-      series[r.key] ??= [];
-      series[r.key]?.push({ ts: Number(r.bucket), value: Number(r.value) });
+    const result: Record<string, Point[]> = {};
+    let left = q.limit;
+    for (const { id, key } of await this.seriesOf(q.deviceId, q.keys)) {
+      if (left <= 0) break;
+      const points = this.stored(id, q)
+        .select(['ts', 'num'])
+        .where('num', 'is not', null)
+        .unionAll(this.unmerged(id, q).select(['ts', 'num']).where('num', 'is not', null));
+      const rows = await this.db
+        .selectFrom(points.as('p'))
+        .select([bucket.as('bucket'), value.as('value')])
+        .groupBy(bucket)
+        .orderBy('bucket')
+        .limit(left)
+        .execute();
+      if (rows.length === 0) continue;
+      left -= rows.length;
+      result[key] = rows.map((r) => ({ ts: Number(r.bucket), value: Number(r.value) }));
     }
-    return series;
+    return result;
+  }
+
+  /** The device's series (all, or those of `keys`), in key order. */
+  private async seriesOf(deviceId: string, keys: string[] | null): Promise<{ id: number; key: string }[]> {
+    if (keys?.length === 0) return [];
+    let query = this.db.selectFrom('telemetry_series').select(['id', 'key']).where('device_id', '=', deviceId);
+    if (keys) query = query.where('key', 'in', keys);
+    const rows = await query.orderBy('key').execute();
+    // PostgreSQL answers bigint ids as strings.
+    return rows.map((r) => ({ id: Number(r.id), key: r.key }));
+  }
+
+  /** A series' merged points in the range. */
+  private stored(seriesId: number, q: RangeQuery) {
+    return this.db
+      .selectFrom('telemetry')
+      .where('series_id', '=', seriesId)
+      .where('ts', '>=', q.start)
+      .where('ts', '<', q.end);
+  }
+
+  /** A series' points still in the inbox (see telemetry-inbox.ts): its group's rows, a few thousand at most. */
+  private unmerged(seriesId: number, q: RangeQuery) {
+    return this.db
+      .selectFrom('telemetry_inbox')
+      .where('grp', '=', inboxGroupOf(seriesId))
+      .where('series_id', '=', seriesId)
+      .where('ts', '>=', q.start)
+      .where('ts', '<', q.end);
   }
 
   async latest(deviceId: string, keys: string[] | null): Promise<Record<string, Point>> {

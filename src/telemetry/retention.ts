@@ -2,6 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { Clock, Lifecycle, Logger } from '../kernel/index.js';
 import type { Database } from '../storage/index.js';
+import { inboxGroupOf } from './inbox-groups.js';
 
 export interface RetentionOptions {
   intervalMs: number;
@@ -71,7 +72,14 @@ export class RetentionSweeper implements Lifecycle {
   }
 
   private async trimSeries(seriesId: number, cutoff: number): Promise<number> {
-    let deleted = 0;
+    // Expired points not yet merged out of the inbox (a new series that began with old data): its group only.
+    const unmerged = await this.db
+      .deleteFrom('telemetry_inbox')
+      .where('grp', '=', inboxGroupOf(seriesId))
+      .where('series_id', '=', seriesId)
+      .where('ts', '<', cutoff)
+      .executeTakeFirst();
+    let deleted = Number(unmerged.numDeletedRows);
     for (;;) {
       // The ts of the chunkRows-th oldest expired point bounds this chunk (a range delete on the primary key).
       const bound = await this.db

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type SQLite from 'better-sqlite3';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStorage, type Storage } from '../storage/index.js';
 import { type PointColumns, SeriesSlots, toColumns } from './point-columns.js';
@@ -33,13 +34,18 @@ const write = (items: PointBatchItem[]): PointColumns => {
   writer.write(columns);
   return columns;
 };
-const rows = () =>
+/** Every stored point, from `telemetry` and the inbox together (as the queries read them), or from one table. */
+const rows = (
+  from = 'select series_id, ts, num, str, kind from telemetry union all select series_id, ts, num, str, kind from telemetry_inbox',
+) =>
   db
     .prepare(
-      `select s.device_id, s.key, t.ts, t.num, t.str, t.kind from telemetry t
+      `select s.device_id, s.key, t.ts, t.num, t.str, t.kind from (${from}) t
        join telemetry_series s on s.id = t.series_id order by s.device_id, s.key, t.ts`,
     )
     .all();
+const merged = () => rows('select series_id, ts, num, str, kind from telemetry');
+const inInbox = () => rows('select series_id, ts, num, str, kind from telemetry_inbox');
 const latest = () =>
   db
     .prepare(
@@ -113,9 +119,129 @@ describe('SqliteColumnWriter', () => {
 
   it('creates new series for a device whose slots were forgotten', () => {
     write([{ deviceId: 'd1', readings: [{ ts: 1, key: 't', value: 1 }] }]);
-    db.exec('delete from telemetry; delete from telemetry_latest; delete from telemetry_series');
+    db.exec(
+      'delete from telemetry; delete from telemetry_inbox; delete from telemetry_latest; delete from telemetry_series',
+    );
     writer.forget(slots.forgetDevice('d1'));
     write([{ deviceId: 'd1', readings: [{ ts: 2, key: 't', value: 2 }] }]);
     expect(rows()).toEqual([{ device_id: 'd1', key: 't', ts: 2, num: 2, str: null, kind: 0 }]);
+  });
+
+  it('commits new points to the inbox and merges them into telemetry unchanged', () => {
+    write([
+      {
+        deviceId: 'd1',
+        readings: [
+          { ts: 1, key: 't', value: 1 },
+          { ts: 1, key: 'm', value: 'x' },
+        ],
+      },
+    ]);
+    const all = rows();
+    expect(inInbox()).toEqual(all);
+    expect(merged()).toEqual([]);
+    writer.inbox.mergeAll();
+    expect(merged()).toEqual(all);
+    expect(inInbox()).toEqual([]);
+    expect(writer.inbox.size).toBe(0);
+  });
+
+  it('replaces a point still in the inbox by its resend, and a merged one too', () => {
+    write([
+      {
+        deviceId: 'd1',
+        readings: [
+          { ts: 5, key: 't', value: 1 },
+          { ts: 6, key: 't', value: 1 },
+        ],
+      },
+    ]);
+    write([{ deviceId: 'd1', readings: [{ ts: 5, key: 't', value: 2 }] }]);
+    expect(rows()).toEqual([
+      { device_id: 'd1', key: 't', ts: 5, num: 2, str: null, kind: 0 },
+      { device_id: 'd1', key: 't', ts: 6, num: 1, str: null, kind: 0 },
+    ]);
+    writer.inbox.mergeAll();
+    write([{ deviceId: 'd1', readings: [{ ts: 6, key: 't', value: 3 }] }]);
+    expect(rows()).toEqual([
+      { device_id: 'd1', key: 't', ts: 5, num: 2, str: null, kind: 0 },
+      { device_id: 'd1', key: 't', ts: 6, num: 3, str: null, kind: 0 },
+    ]);
+  });
+
+  it('merges a group once it is full, and as many as it takes when the inbox is over its cap', () => {
+    writer = new SqliteColumnWriter(db, { mergeRows: 4, capRows: 6 });
+    // One series: every point in one group.
+    write([{ deviceId: 'd1', readings: [1, 2, 3].map((ts) => ({ ts, key: 't', value: ts })) }]);
+    expect(writer.inbox.mergeDue()).toBe(0);
+    write([{ deviceId: 'd1', readings: [{ ts: 4, key: 't', value: 4 }] }]);
+    expect(writer.inbox.mergeDue()).toBe(1);
+    expect(inInbox()).toEqual([]);
+    expect(merged()).toHaveLength(4);
+    // Seven series of one point each (one per group): none full, but over the cap, so merged until under it.
+    write(Array.from({ length: 7 }, (_, i) => ({ deviceId: `s${i}`, readings: [{ ts: 1, key: 't', value: i }] })));
+    expect(writer.inbox.size).toBe(7);
+    expect(writer.inbox.mergeDue()).toBe(1);
+    expect(writer.inbox.size).toBe(6);
+    expect(rows()).toHaveLength(11);
+  });
+
+  it('merges what an earlier run left in the inbox when it starts', () => {
+    write([{ deviceId: 'd1', readings: [{ ts: 1, key: 't', value: 1 }] }]);
+    // A new writer on the same file, as after a killed process.
+    writer = new SqliteColumnWriter(db);
+    expect(inInbox()).toEqual([]);
+    expect(merged()).toEqual([{ device_id: 'd1', key: 't', ts: 1, num: 1, str: null, kind: 0 }]);
+  });
+
+  it('stores each series and timestamp once, with its last value, whatever the order of points, resends and merges', () => {
+    const step = fc.oneof(
+      fc.record({
+        batch: fc.array(
+          fc.record({
+            device: fc.constantFrom('a', 'b'),
+            key: fc.constantFrom('x', 'y', 'z'),
+            ts: fc.integer({ min: 0, max: 12 }),
+          }),
+          { minLength: 1, maxLength: 8 },
+        ),
+      }),
+      fc.constant({ merge: 'due' as const }),
+      fc.constant({ merge: 'one' as const }),
+      fc.constant({ merge: 'restart' as const }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 30 }), (steps) => {
+        db.exec(
+          'delete from telemetry; delete from telemetry_inbox; delete from telemetry_latest; delete from telemetry_series',
+        );
+        slots = new SeriesSlots();
+        writer = new SqliteColumnWriter(db, { mergeRows: 3, capRows: 8 });
+        const model = new Map<string, number>();
+        let value = 0;
+        for (const s of steps) {
+          if ('batch' in s) {
+            write(
+              s.batch.map((p) => {
+                value++;
+                model.set(`${p.device}/${p.key}/${p.ts}`, value);
+                return { deviceId: p.device, readings: [{ ts: p.ts, key: p.key, value }] };
+              }),
+            );
+          } else if (s.merge === 'due') writer.inbox.mergeDue();
+          else if (s.merge === 'one') writer.inbox.mergeOne();
+          else {
+            slots = new SeriesSlots();
+            writer = new SqliteColumnWriter(db, { mergeRows: 3, capRows: 8 });
+          }
+        }
+        const stored = (rows() as { device_id: string; key: string; ts: number; num: number }[]).map(
+          (r) => [`${r.device_id}/${r.key}/${r.ts}`, r.num] as const,
+        );
+        expect(new Map(stored).size).toBe(stored.length);
+        expect(new Map(stored)).toEqual(model);
+      }),
+      { numRuns: 200 },
+    );
   });
 });

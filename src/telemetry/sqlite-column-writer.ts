@@ -1,17 +1,28 @@
 import type SQLite from 'better-sqlite3';
+import { INBOX_GROUPS, inboxGroupOf } from './inbox-groups.js';
 import type { PointColumns, SeriesDefinition } from './point-columns.js';
+import { DEFAULT_INBOX_OPTIONS, type InboxOptions, type InboxSeries, TelemetryInbox } from './telemetry-inbox.js';
 import { ValueKind } from './values.js';
 
-interface SlotSeries {
+interface SlotSeries extends InboxSeries {
   deviceId: string;
   key: string;
   /** The telemetry_series id, 0 until a committed transaction created or found it. */
   id: number;
+  /**
+   * At or above the newest ts stored for this series (telemetry_latest keeps it): a point above it is new and
+   * goes to the inbox; one at or below may replace a stored point. A rolled-back batch may leave it too high,
+   * which only sends a point the longer way.
+   */
+  maxTs: number;
 }
 
 /**
  * Writes batches in column form to SQLite with prepared statements, one transaction per batch — the work of the
- * writer thread (sqlite-writer-thread.ts), synchronous like better-sqlite3 itself.
+ * writer thread (sqlite-writer-thread.ts), synchronous like better-sqlite3 itself. New points go to the
+ * inbox (telemetry-inbox.ts), which `inbox.mergeDue()` moves into `telemetry` between batches. A point at or
+ * below its series' newest ts (a resend, a device replaying its buffer) is written to `telemetry` directly,
+ * after its inbox twin, if any, is removed: so each (series, ts) is stored in one place, and its last value wins.
  *
  * One prepared single-row statement per point: measured against prepared multi-row `VALUES (…),(…)` upserts
  * of 16 to 200 rows on the same batches, single rows wrote ~95–140k rows/s and multi-row ones ~65–70k.
@@ -19,16 +30,23 @@ interface SlotSeries {
 export class SqliteColumnWriter {
   private readonly slots: (SlotSeries | undefined)[] = [];
   private readonly insertSeries: SQLite.Statement;
-  private readonly selectSeries: SQLite.Statement<[string, string], { id: number }>;
+  private readonly selectSeries: SQLite.Statement<[string, string], { id: number; ts: number | null }>;
   private readonly insertPoint: SQLite.Statement;
   private readonly upsertLatest: SQLite.Statement;
-  private readonly writeBatch: SQLite.Transaction<(columns: PointColumns, created: SlotSeries[]) => void>;
+  private readonly writeBatch: SQLite.Transaction<
+    (columns: PointColumns, created: SlotSeries[], added: Uint32Array) => void
+  >;
+  readonly inbox: TelemetryInbox;
 
-  constructor(db: SQLite.Database) {
+  constructor(db: SQLite.Database, inboxOptions: InboxOptions = DEFAULT_INBOX_OPTIONS) {
+    this.inbox = new TelemetryInbox(db, inboxOptions);
     this.insertSeries = db.prepare(
       'insert into telemetry_series (device_id, key) values (?, ?) on conflict do nothing',
     );
-    this.selectSeries = db.prepare('select id from telemetry_series where device_id = ? and key = ?');
+    this.selectSeries = db.prepare(
+      'select s.id, l.ts from telemetry_series s left join telemetry_latest l on l.series_id = s.id ' +
+        'where s.device_id = ? and s.key = ?',
+    );
     // The same series and timestamp twice means a resend: the last value wins.
     this.insertPoint = db.prepare(
       'insert into telemetry (series_id, ts, num, str, kind) values (?, ?, ?, ?, ?) ' +
@@ -39,11 +57,14 @@ export class SqliteColumnWriter {
         'on conflict (series_id) do update set ts = excluded.ts, num = excluded.num, str = excluded.str, kind = excluded.kind ' +
         'where excluded.ts >= telemetry_latest.ts',
     );
-    this.writeBatch = db.transaction((columns: PointColumns, created: SlotSeries[]) => this.insert(columns, created));
+    this.writeBatch = db.transaction((columns: PointColumns, created: SlotSeries[], added: Uint32Array) =>
+      this.insert(columns, created, added),
+    );
   }
 
   define(definitions: SeriesDefinition[]): void {
-    for (const d of definitions) this.slots[d.slot] = { deviceId: d.deviceId, key: d.key, id: 0 };
+    for (const d of definitions)
+      this.slots[d.slot] = { deviceId: d.deviceId, key: d.key, id: 0, maxTs: 0, inboxFrom: null };
   }
 
   /** Forgets slots of a deleted device (its series rows are gone; new data creates new ones). */
@@ -57,8 +78,10 @@ export class SqliteColumnWriter {
    */
   write(columns: PointColumns): void {
     const created: SlotSeries[] = [];
+    const added = new Uint32Array(INBOX_GROUPS);
     try {
-      this.writeBatch.immediate(columns, created);
+      this.writeBatch.immediate(columns, created, added);
+      this.inbox.committed(added);
     } catch (err) {
       // Series rows created inside the rolled-back transaction do not exist: their ids must not be cached.
       for (const s of created) s.id = 0;
@@ -66,7 +89,7 @@ export class SqliteColumnWriter {
     }
   }
 
-  private insert(columns: PointColumns, created: SlotSeries[]): void {
+  private insert(columns: PointColumns, created: SlotSeries[], added: Uint32Array): void {
     const { slot, ts, num, kind, str } = columns;
     // Row of the newest point per series id, for telemetry_latest, and the text of string rows among them.
     const newest = new Map<number, number>();
@@ -81,7 +104,17 @@ export class SqliteColumnWriter {
       }
       const k = kind[row] as number;
       const text = k === ValueKind.String || k === ValueKind.Json ? (str[s++] as string) : null;
-      this.insertPoint.run(series.id, ts[row], text === null ? num[row] : null, text, k);
+      const at = ts[row] as number;
+      const value = text === null ? (num[row] as number) : null;
+      const grp = inboxGroupOf(series.id);
+      if (at > series.maxTs) {
+        this.inbox.add(grp, series, at, value, text, k);
+        series.maxTs = at;
+        added[grp] = (added[grp] ?? 0) + 1;
+      } else {
+        this.inbox.remove(grp, series, at);
+        this.insertPoint.run(series.id, at, value, text, k);
+      }
       const prev = newest.get(series.id);
       if (prev === undefined || (ts[row] as number) >= (ts[prev] as number)) {
         newest.set(series.id, row);
@@ -96,8 +129,9 @@ export class SqliteColumnWriter {
 
   private resolve(series: SlotSeries): number {
     this.insertSeries.run(series.deviceId, series.key);
-    const id = this.selectSeries.get(series.deviceId, series.key)?.id;
-    if (id === undefined) throw new Error(`series ${series.deviceId}/${series.key} could not be created`);
-    return id;
+    const row = this.selectSeries.get(series.deviceId, series.key);
+    if (row === undefined) throw new Error(`series ${series.deviceId}/${series.key} could not be created`);
+    series.maxTs = row.ts === null ? Number.NEGATIVE_INFINITY : Number(row.ts);
+    return row.id;
   }
 }

@@ -33,8 +33,10 @@ const batch = (deviceId: string, ts: number, value: number): PointBatchItem[] =>
 const stored = () =>
   db
     .prepare(
-      `select s.device_id, t.ts, t.num from telemetry t join telemetry_series s on s.id = t.series_id
-       order by s.device_id, t.ts`,
+      // Committed points are in the inbox until merged into telemetry: both count.
+      `select s.device_id, t.ts, t.num from (select series_id, ts, num from telemetry
+         union all select series_id, ts, num from telemetry_inbox) t
+       join telemetry_series s on s.id = t.series_id order by s.device_id, t.ts`,
     )
     .all();
 
@@ -55,11 +57,11 @@ describe('SqliteThreadWriter', () => {
 
   it("rejects a batch whose transaction failed with the database's error, and commits the next", async () => {
     await writer.write(batch('d1', 1, 1));
-    db.exec('alter table telemetry rename to telemetry_away');
+    db.exec('alter table telemetry_inbox rename to telemetry_inbox_away');
     const failed = await writer.write(batch('d1', 2, 2)).catch((err: unknown) => err);
     expect(failed).toBeInstanceOf(TelemetryWriteError);
-    expect((failed as Error).message).toMatch(/no such table: (main\.)?telemetry/);
-    db.exec('alter table telemetry_away rename to telemetry');
+    expect((failed as Error).message).toMatch(/no such table: (main\.)?telemetry_inbox/);
+    db.exec('alter table telemetry_inbox_away rename to telemetry_inbox');
     await writer.write(batch('d1', 3, 3));
     expect(stored()).toEqual([
       { device_id: 'd1', ts: 1, num: 1 },

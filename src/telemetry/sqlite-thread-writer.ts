@@ -31,7 +31,11 @@ export class SqliteThreadWriter implements PointWriter {
   private thread: WriterThread | null = null;
   private closed = false;
 
-  constructor(private readonly path: string) {}
+  /** `onMergeFailure` hears each distinct failure of the thread's inbox merges once (they are retried). */
+  constructor(
+    private readonly path: string,
+    private readonly onMergeFailure: (message: string) => void = () => {},
+  ) {}
 
   /** Starts the thread; resolves once its connection is open and its statements are prepared. */
   start(): Promise<void> {
@@ -60,7 +64,7 @@ export class SqliteThreadWriter implements PointWriter {
   }
 
   private current(): WriterThread {
-    if (this.thread === null || this.thread.exited) this.thread = new WriterThread(this.path);
+    if (this.thread === null || this.thread.exited) this.thread = new WriterThread(this.path, this.onMergeFailure);
     return this.thread;
   }
 }
@@ -76,8 +80,12 @@ class WriterThread {
   private starting: Waiter | null = null;
   private exitedAs: Error | null = null;
   private readonly exit: Promise<void>;
+  private lastMergeFailure: string | null = null;
 
-  constructor(path: string) {
+  constructor(
+    path: string,
+    private readonly onMergeFailure: (message: string) => void,
+  ) {
     const workerData: WriterThreadData = { path };
     this.worker = startWorkerModule(import.meta.url, './sqlite-writer-thread.js', { workerData });
     this.ready = new Promise<void>((resolve, reject) => {
@@ -139,6 +147,10 @@ class WriterThread {
         return;
       case 'written':
         this.settle(message.id)?.resolve();
+        return;
+      case 'merge-failed':
+        if (message.message !== this.lastMergeFailure) this.onMergeFailure(message.message);
+        this.lastMergeFailure = message.message;
         return;
       case 'failed':
         this.settle(message.id)?.reject(new TelemetryWriteError(message.message, message.code));

@@ -21,6 +21,8 @@ export type FromWriterThread =
   | { type: 'ready' }
   | { type: 'written'; id: number }
   | { type: 'failed'; id: number; message: string; code: string | undefined }
+  /** A merge of the inbox into `telemetry` failed; nothing is lost (the rows stay in the inbox) and it is retried. */
+  | { type: 'merge-failed'; message: string }
   | { type: 'closed' };
 
 export interface WriterThreadData {
@@ -34,6 +36,22 @@ const send = (message: FromWriterThread) => port.postMessage(message);
 const db = openSqliteConnection((workerData as WriterThreadData).path);
 const writer = new SqliteColumnWriter(db);
 
+/** Without a batch for this long, the thread merges the inbox a group at a time (see telemetry-inbox.ts). */
+const IDLE_MERGE_MS = 1000;
+let lastWriteAt = 0;
+
+/** Merges run after a batch was answered, so its acknowledgement never waits for one; a failure is retried. */
+function merge(step: () => unknown): void {
+  try {
+    step();
+  } catch (err) {
+    send({ type: 'merge-failed', message: (err as Error).message ?? String(err) });
+  }
+}
+const idleMerges = setInterval(() => {
+  if (writer.inbox.size > 0 && performance.now() - lastWriteAt >= IDLE_MERGE_MS) merge(() => writer.inbox.mergeOne());
+}, IDLE_MERGE_MS);
+
 port.on('message', (message: ToWriterThread) => {
   switch (message.type) {
     case 'write':
@@ -45,11 +63,16 @@ port.on('message', (message: ToWriterThread) => {
         const e = err as Error & { code?: string };
         send({ type: 'failed', id: message.id, message: e.message ?? String(err), code: e.code });
       }
+      lastWriteAt = performance.now();
+      merge(() => writer.inbox.mergeDue());
       return;
     case 'forget':
       writer.forget(message.slots);
       return;
     case 'close':
+      clearInterval(idleMerges);
+      // A clean stop leaves every point in `telemetry` (a killed process leaves them in the inbox, merged at start).
+      merge(() => writer.inbox.mergeAll());
       db.close();
       send({ type: 'closed' });
       port.close();

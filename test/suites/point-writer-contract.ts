@@ -26,10 +26,17 @@ export function pointWriterContract(
       await cleanup();
     });
 
+    // Both tables a point can be in: the SQLite writer commits to the inbox and merges into telemetry later.
     const points = async (deviceId: string) =>
       (
         await storage.db
-          .selectFrom('telemetry as t')
+          .selectFrom((db) =>
+            db
+              .selectFrom('telemetry')
+              .select(['series_id', 'ts', 'num', 'str', 'kind'])
+              .unionAll(db.selectFrom('telemetry_inbox').select(['series_id', 'ts', 'num', 'str', 'kind']))
+              .as('t'),
+          )
           .innerJoin('telemetry_series as s', 's.id', 't.series_id')
           .select(['s.key', 't.ts', 't.num', 't.str', 't.kind'])
           .where('s.device_id', '=', deviceId)
@@ -97,6 +104,7 @@ export function pointWriterContract(
       await writer.write([{ deviceId: 'gone', readings: [{ ts: 1, key: 't', value: 1 }] }]);
       const series = storage.db.selectFrom('telemetry_series').select('id').where('device_id', '=', 'gone');
       await storage.db.deleteFrom('telemetry').where('series_id', 'in', series).execute();
+      await storage.db.deleteFrom('telemetry_inbox').where('series_id', 'in', series).execute();
       await storage.db.deleteFrom('telemetry_latest').where('series_id', 'in', series).execute();
       await storage.db.deleteFrom('telemetry_series').where('device_id', '=', 'gone').execute();
       writer.forgetDevice('gone');
