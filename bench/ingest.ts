@@ -2,11 +2,14 @@
  * `npm run bench -- ingest`: 200 MQTT device connections publish QoS 1 messages of 5 points for 60 s
  * against `fieldline serve` on its embedded default; then the same clients against a bare Aedes broker.
  * Prints points/s committed, messages/s, publish→PUBACK p50/p99, peak RSS, points lost (acknowledged but not
- * stored) and the ratio to the bare broker. Flat out, with WINDOW publishes in flight per connection, latency is
- * mostly queueing (200 × 8 messages wait their turn, on the bare broker too); so each server then also gets an
- * open-loop run offering RATE_POINTS points/s (default 50,000, the target throughput) for RATE_S seconds, which
- * gives the PUBACK latency at that load. DEVICES, DURATION_S, WINDOW, RATE_POINTS, RATE_S and DATABASE_URL
- * override defaults.
+ * stored) and the ratio to the bare broker.
+ *
+ * Each closed-loop run keeps W publishes in flight per connection, for each W of WINDOWS (default 1 and 8).
+ * W = 1 is a device that publishes, waits for its PUBACK and publishes again; W = 8 is a deep pipeline, where
+ * the latency is mostly queueing — by Little's law 1,600 messages in flight at 40k messages/s wait 40 ms on
+ * average, on the bare broker too. Then each server gets an open-loop run offering RATE_POINTS points/s
+ * (default 50,000, the target throughput) for RATE_S seconds: the PUBACK latency at that load.
+ * DEVICES, DURATION_S, WINDOWS (comma list), RATE_POINTS, RATE_S and DATABASE_URL override defaults.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,7 +23,7 @@ import { startServe } from '../test/helpers/cli.js';
 
 const DEVICES = Number(process.env.DEVICES ?? 200);
 const DURATION_S = Number(process.env.DURATION_S ?? 60);
-const WINDOW = Number(process.env.WINDOW ?? 8);
+const WINDOWS = (process.env.WINDOWS ?? process.env.WINDOW ?? '1,8').split(',').map(Number);
 /** The open-loop run: this many points/s offered, for RATE_S seconds, to measure PUBACK latency at that load. */
 const RATE_POINTS = Number(process.env.RATE_POINTS ?? 50_000);
 const RATE_S = Number(process.env.RATE_S ?? 20);
@@ -32,6 +35,7 @@ function runLoad(
   url: string,
   creds: { id: string; username: string }[],
   topic: string,
+  window: number,
   open?: { messagesPerS: number; durationS: number },
 ) {
   return new Promise<{ elapsed: number; messages: number; acked: Record<string, number>; p50: number; p99: number }>(
@@ -45,7 +49,7 @@ function runLoad(
           url,
           JSON.stringify(creds),
           String(open?.durationS ?? DURATION_S),
-          String(WINDOW),
+          String(window),
           topic,
           ...(open ? [String(open.messagesPerS)] : []),
         ],
@@ -108,8 +112,9 @@ for (let i = 0; i < DEVICES; i++) {
 }
 const TOPIC = 'fieldline/devices/{id}/telemetry';
 const OPEN = { messagesPerS: RATE_POINTS / POINTS_PER_MESSAGE, durationS: RATE_S };
-const fl = await runLoad(`mqtt://127.0.0.1:${mqttPort}`, creds, TOPIC);
-const flOpen = await runLoad(`mqtt://127.0.0.1:${mqttPort}`, creds, TOPIC, OPEN);
+const fl: Awaited<ReturnType<typeof runLoad>>[] = [];
+for (const w of WINDOWS) fl.push(await runLoad(`mqtt://127.0.0.1:${mqttPort}`, creds, TOPIC, w));
+const flOpen = await runLoad(`mqtt://127.0.0.1:${mqttPort}`, creds, TOPIC, 1, OPEN);
 const rss = peakRssMb(serving.child);
 await serving.stop('SIGTERM');
 
@@ -138,7 +143,7 @@ if (schema) {
   db.close();
 }
 rmSync(dataDir, { recursive: true, force: true });
-const ackedPoints = (fl.messages + flOpen.messages) * POINTS_PER_MESSAGE;
+const ackedPoints = [...fl, flOpen].reduce((n, r) => n + r.messages, 0) * POINTS_PER_MESSAGE;
 
 // 2. The reference: a bare Aedes broker, same clients, same load.
 const bare = spawn(process.execPath, ['--import', 'tsx', join(here, '_bare-aedes.ts')], {
@@ -152,35 +157,47 @@ const barePort = await new Promise<number>((resolve) => {
     if (m) resolve(Number(m[1]));
   });
 });
-const ref = await runLoad(`mqtt://127.0.0.1:${barePort}`, creds, TOPIC);
-const refOpen = await runLoad(`mqtt://127.0.0.1:${barePort}`, creds, TOPIC, OPEN);
+const ref: Awaited<ReturnType<typeof runLoad>>[] = [];
+for (const w of WINDOWS) ref.push(await runLoad(`mqtt://127.0.0.1:${barePort}`, creds, TOPIC, w));
+const refOpen = await runLoad(`mqtt://127.0.0.1:${barePort}`, creds, TOPIC, 1, OPEN);
 bare.kill('SIGTERM');
 
 const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
+const perS = (r: { messages: number; elapsed: number }) => r.messages / r.elapsed;
+const closedLoop = WINDOWS.map((w, i) => {
+  const f = fl[i] as Awaited<ReturnType<typeof runLoad>>;
+  const b = ref[i] as Awaited<ReturnType<typeof runLoad>>;
+  return {
+    in_flight_per_device: w,
+    points_per_s_committed: Math.round(perS(f) * POINTS_PER_MESSAGE),
+    messages_per_s: Math.round(perS(f)),
+    puback_p50_ms: round(f.p50, 2),
+    puback_p99_ms: round(f.p99, 2),
+    reference_bare_aedes_messages_per_s: Math.round(perS(b)),
+    reference_bare_aedes_puback_p50_ms: round(b.p50, 2),
+    reference_bare_aedes_puback_p99_ms: round(b.p99, 2),
+    ratio_to_bare_broker: round(perS(f) / perS(b), 2),
+  };
+});
 console.log(
   JSON.stringify({
     bench: 'ingest',
     database: DATABASE_URL ? 'postgres' : 'sqlite',
     devices: DEVICES,
     duration_s: DURATION_S,
-    in_flight_per_device: WINDOW,
-    points_per_s_committed: Math.round((fl.messages * POINTS_PER_MESSAGE) / fl.elapsed),
-    messages_per_s: Math.round(fl.messages / fl.elapsed),
-    puback_p50_ms: round(fl.p50, 2),
-    puback_p99_ms: round(fl.p99, 2),
-    [`at_${RATE_POINTS}_points_per_s`]: {
-      points_per_s_acknowledged: Math.round((flOpen.messages * POINTS_PER_MESSAGE) / flOpen.elapsed),
+    closed_loop: closedLoop,
+    [`open_loop_at_${RATE_POINTS}_points_per_s`]: {
+      duration_s: RATE_S,
+      points_per_s_acknowledged: Math.round(perS(flOpen) * POINTS_PER_MESSAGE),
       puback_p50_ms: round(flOpen.p50, 2),
       puback_p99_ms: round(flOpen.p99, 2),
+      reference_bare_aedes_puback_p50_ms: round(refOpen.p50, 2),
       reference_bare_aedes_puback_p99_ms: round(refOpen.p99, 2),
     },
     peak_rss_mb: round(rss),
     points_acknowledged: ackedPoints,
     points_stored: stored,
     points_lost: Math.max(0, ackedPoints - stored),
-    reference_bare_aedes_messages_per_s: Math.round(ref.messages / ref.elapsed),
-    reference_bare_aedes_puback_p99_ms: round(ref.p99, 2),
-    ratio_to_bare_broker: round(fl.messages / fl.elapsed / (ref.messages / ref.elapsed), 2),
   }),
 );
 process.exit(0);
