@@ -39,24 +39,38 @@ export function installAuthGuard(app: FastifyInstance, authenticator: Authentica
       throw new Error(`Route ${String(route.method)} ${url} does not declare config.auth`);
     }
   });
-  app.addHook('onRequest', async (request) => {
+  // A callback hook: authentication is synchronous when the credential's user and membership are cached, and
+  // then no promise is made for it at all.
+  app.addHook('onRequest', (request, _reply, done) => {
     const auth = request.routeOptions.config.auth;
-    if (auth === undefined || auth === 'public') return;
+    if (auth === undefined || auth === 'public') return done();
     const bearer = bearerOf(request);
-    if (bearer === null) throw unauthenticated();
-    const principal = await authenticator.authenticate(bearer);
-    request.principal = principal;
-    request.log = request.log.child({ org: principal.organizationId, actor: principal.id });
-    if (auth === 'platform_admin') {
-      if (!principal.isPlatformAdmin)
-        throw new FieldlineError('FIELDLINE_ERR_FORBIDDEN', 'Platform administrators only');
-    } else if (isRole(auth) && !roleAtLeast(principal.role, auth)) {
-      throw new FieldlineError(
-        'FIELDLINE_ERR_FORBIDDEN',
-        `This needs the ${auth} role or higher; you have ${principal.role}`,
-      );
+    if (bearer === null) return done(unauthenticated());
+    let found: Principal | Promise<Principal>;
+    try {
+      found = authenticator.authenticate(bearer);
+    } catch (err) {
+      return done(err as Error);
     }
+    if (found instanceof Promise) found.then((principal) => done(admit(request, principal, auth)), done);
+    else done(admit(request, found, auth));
   });
+}
+
+/** Records the caller on the request; the error to answer when its role does not reach the route's. */
+function admit(request: FastifyRequest, principal: Principal, auth: Exclude<RouteAuth, 'public'>): Error | undefined {
+  request.principal = principal;
+  request.log = request.log.child({ org: principal.organizationId, actor: principal.id });
+  if (auth === 'platform_admin') {
+    if (!principal.isPlatformAdmin)
+      return new FieldlineError('FIELDLINE_ERR_FORBIDDEN', 'Platform administrators only');
+  } else if (isRole(auth) && !roleAtLeast(principal.role, auth)) {
+    return new FieldlineError(
+      'FIELDLINE_ERR_FORBIDDEN',
+      `This needs the ${auth} role or higher; you have ${principal.role}`,
+    );
+  }
+  return undefined;
 }
 
 /** The authenticated caller of a route that is not public. */

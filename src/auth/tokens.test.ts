@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FieldlineError } from '../kernel/index.js';
 import { TokenService } from './tokens.js';
 
@@ -30,5 +30,28 @@ describe('TokenService', () => {
     const { token } = new TokenService(Buffer.alloc(32, 8), 3600).issue('u1', 'o1', 1);
     expect(() => new TokenService(key, 3600).verify(token)).toThrow(/invalid/);
     expect(() => new TokenService(key, 3600).verify('not.a.jwt')).toThrow(/invalid/);
+  });
+
+  describe('after a first successful check', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('still refuses the token once it has expired', () => {
+      vi.useFakeTimers({ now: Date.now() });
+      const tokens = new TokenService(key, 60);
+      const { token } = tokens.issue('u1', 'o1', 1);
+      expect(tokens.verify(token).sub).toBe('u1');
+      vi.setSystemTime(Date.now() + 61_000);
+      expect(() => tokens.verify(token)).toThrow(/expired/);
+    });
+
+    it('refuses an altered copy of a token it accepted', () => {
+      const tokens = new TokenService(key, 3600);
+      const { token } = tokens.issue('u1', 'o1', 1);
+      tokens.verify(token);
+      const altered = `${token.slice(0, -2)}${token.endsWith('AA') ? 'BB' : 'AA'}`;
+      expect(() => tokens.verify(altered)).toThrow(/invalid/);
+    });
   });
 });

@@ -44,6 +44,19 @@ describe('TieredCache (in-process)', () => {
     expect(await cache.get('k', load)).toBe(3);
   });
 
+  it('answers hit() from memory only, counting hits and never loading', async () => {
+    const clock = clockAt();
+    const cache = new CacheLayer({ redisUrl: null, clock }).cache<number | null>(spec);
+    expect(cache.hit('k')).toBeUndefined();
+    expect(cache.counters).toMatchObject({ hitsLocal: 0, misses: 0 });
+    await cache.get('k', async () => null);
+    // A cached null (an answer: "no such thing") is a hit too.
+    expect(cache.hit('k')).toBeNull();
+    expect(cache.counters).toMatchObject({ hitsLocal: 1, misses: 1 });
+    clock.t += 1000;
+    expect(cache.hit('k')).toBeUndefined();
+  });
+
   it('shares one load between concurrent misses', async () => {
     const cache = new CacheLayer({ redisUrl: null, clock: clockAt() }).cache<number>(spec);
     let loads = 0;

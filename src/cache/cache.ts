@@ -47,6 +47,11 @@ export interface Cache<V> {
   readonly size: number;
   /** The in-process value, if any; never loads. */
   peek(key: string): V | undefined;
+  /**
+   * Like peek, counted as a hit when there is one: the synchronous fast path of a caller that falls back to
+   * get() (whose miss is then counted) when this answers undefined.
+   */
+  hit(key: string): V | undefined;
   get(key: string, load: () => Promise<V>, options?: LoadOptions<V>): Promise<V>;
   /** Drops the keys here and on every node; resolves once the change is announced (or queued for retry). */
   invalidate(...keys: string[]): Promise<void>;
@@ -105,6 +110,12 @@ export class TieredCache<V> implements Cache<V> {
 
   peek(key: string): V | undefined {
     return this.backplane.coherent ? this.local.get(key) : undefined;
+  }
+
+  hit(key: string): V | undefined {
+    const value = this.peek(key);
+    if (value !== undefined) this.counters.hitsLocal++;
+    return value;
   }
 
   get(key: string, load: () => Promise<V>, options: LoadOptions<V> = {}): Promise<V> {

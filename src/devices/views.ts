@@ -24,8 +24,27 @@ export interface LivePresence {
   lastSeen?: number;
 }
 
+type DeviceViewBody = ReturnType<typeof render>;
+
+/**
+ * Views already rendered, by row object: a cached row is the same object until its entry is dropped, and a warm
+ * read then skips the two JSON.parse and the date formatting. Rows are never changed in place (a change loads a
+ * new row), and a view is never changed after it is made (callers spread it into new objects).
+ */
+const rendered = new WeakMap<DeviceRow, DeviceViewBody>();
+
 /** Renders a device row; live presence (newer than the last batched write) wins over the row. */
-export const deviceView = (d: DeviceRow, live: LivePresence = {}) => ({
+export function deviceView(d: DeviceRow, live: LivePresence = {}): DeviceViewBody {
+  if (live.lastSeen !== undefined) return render(d, live);
+  let base = rendered.get(d);
+  if (base === undefined) {
+    base = render(d, {});
+    rendered.set(d, base);
+  }
+  return live.status === undefined || live.status === base.status ? base : { ...base, status: live.status };
+}
+
+const render = (d: DeviceRow, live: LivePresence) => ({
   id: d.id,
   name: d.name,
   device_type: d.device_type,

@@ -55,4 +55,16 @@ describe('lazyRequestLogger', () => {
     await new Promise((r) => setImmediate(r));
     expect(lines).toMatchObject([{ reqId: 'r-2', msg: 'shown' }]);
   });
+
+  it('keeps a child of the request logger lazy, and logs with the bindings of both', async () => {
+    const { parent, lines } = capture('warn');
+    const child = vi.spyOn(parent, 'child');
+    const log = lazyRequestLogger(parent, { reqId: 'r-4' }, { level: 'warn' }).child({ org: 'o-1', actor: 'u-1' });
+    log.info('below');
+    expect(child).not.toHaveBeenCalled();
+    log.warn('at');
+    expect(child).toHaveBeenCalledTimes(1);
+    await new Promise((r) => setImmediate(r));
+    expect(lines).toMatchObject([{ reqId: 'r-4', org: 'o-1', actor: 'u-1', msg: 'at', level: 40 }]);
+  });
 });

@@ -47,7 +47,9 @@ export class MqttCredentials {
     if (!username && !password) throw new MqttLoginError(CONNACK_NOT_AUTHORIZED, 'credentials required');
     const key = [username, password].find((v) => v && looksLikeApiKey(v));
     if (key) {
-      const principal = await this.authenticator.authenticate(key).catch(() => null);
+      const principal = await Promise.resolve()
+        .then(() => this.authenticator.authenticate(key))
+        .catch(() => null);
       if (!principal) throw new MqttLoginError(CONNACK_BAD_CREDENTIALS, 'bad username or password');
       return { kind: 'api_key', principal, organizationId: principal.organizationId };
     }

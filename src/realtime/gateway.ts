@@ -37,7 +37,7 @@ export interface RealtimeOptions {
 export interface RealtimeDeps {
   httpServer: HttpServer;
   bus: EventBus<FieldlineEvents>;
-  authenticator: { authenticate(credential: string): Promise<Principal> };
+  authenticator: { authenticate(credential: string): Principal | Promise<Principal> };
   devices: { byDeviceId(id: string): Promise<DeviceRef | null> };
   clock: Clock;
   log: Logger;

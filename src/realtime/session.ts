@@ -18,7 +18,7 @@ import { rooms } from './events.js';
 export type FieldlineSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 export interface SessionDeps {
-  authenticator: { authenticate(credential: string): Promise<Principal> };
+  authenticator: { authenticate(credential: string): Principal | Promise<Principal> };
   devices: { byDeviceId(id: string): Promise<DeviceRef | null> };
   clock: Clock;
   log: Logger;

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { principalOf } from '../auth/index.js';
 import type { DeviceRegistry } from '../devices/index.js';
 import { Strict } from '../http/schemas.js';
@@ -32,6 +32,15 @@ function parseTime(name: string, raw: string | number | undefined, fallback: num
   if (!Number.isFinite(n)) throw invalid(name, 'must be ISO 8601 or epoch milliseconds');
   return n;
 }
+
+/** The answer of `…/latest`, for OpenAPI and a compiled serializer. */
+const LatestView = Type.Object({
+  device_id: Type.String(),
+  values: Type.Record(Type.String(), Type.Object({ ts: Type.String(), value: Type.Unknown() })),
+});
+
+/** Latest values as answered (JSON), by the object the latest cache holds (see the route). */
+const renderedLatest = new WeakMap<Record<string, Point>, string>();
 
 const iso = (points: Record<string, Point[]>) =>
   Object.fromEntries(
@@ -198,9 +207,10 @@ export function registerTelemetryRoutes(app: Http, deps: TelemetryRouteDeps): vo
         tags: ['telemetry'],
         params: Type.Object({ device_id: Type.String({ maxLength: 128 }) }),
         querystring: Type.Object({ keys: Type.Optional(Type.String({ maxLength: 4000 })) }),
+        response: { 200: LatestView },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const device = await registry.get(principalOf(request), request.params.device_id);
       const keys = request.query.keys
         ? request.query.keys
@@ -209,12 +219,21 @@ export function registerTelemetryRoutes(app: Http, deps: TelemetryRouteDeps): vo
             .filter(Boolean)
         : null;
       const latest = await query.latest(device.id, keys);
-      return {
-        device_id: device.id,
-        values: Object.fromEntries(
-          Object.entries(latest).map(([k, v]) => [k, { ts: new Date(v.ts).toISOString(), value: v.value }]),
-        ),
-      };
+      // The cache answers the same object until the device's next commit: render and serialize it once. A JSON
+      // string is sent as it is (LatestView still documents it).
+      let values = renderedLatest.get(latest);
+      if (values === undefined) {
+        const view: Record<string, { ts: string; value: unknown }> = {};
+        for (const k in latest) {
+          const v = latest[k] as Point;
+          view[k] = { ts: new Date(v.ts).toISOString(), value: v.value };
+        }
+        values = JSON.stringify(view);
+        renderedLatest.set(latest, values);
+      }
+      return reply
+        .type('application/json; charset=utf-8')
+        .send(`{"device_id":${JSON.stringify(device.id)},"values":${values}}` as unknown as Static<typeof LatestView>);
     },
   );
 }

@@ -293,11 +293,21 @@ export function foundationApiSuite(dialect: string) {
     });
 
     describe('HTTP surface', () => {
-      it('sends security headers and no-store on API answers', async () => {
+      it('sends the security headers of a JSON answer and no-store on API answers, the full set on pages', async () => {
         const r = await t.api('/api/v1/me', { token: t.adminToken });
         expect(r.headers.get('x-content-type-options')).toBe('nosniff');
-        expect(r.headers.get('content-security-policy')).toContain("default-src 'self'");
+        expect(r.headers.get('content-security-policy')).toBe("default-src 'none';frame-ancestors 'none'");
+        expect(r.headers.get('x-frame-options')).toBe('DENY');
+        expect(r.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
+        expect(r.headers.get('referrer-policy')).toBe('no-referrer');
         expect(r.headers.get('cache-control')).toBe('no-store');
+        // An error answer is an API answer too.
+        const missing = await t.api('/api/v1/no-such-thing', { token: t.adminToken });
+        expect(missing.headers.get('content-security-policy')).toBe("default-src 'none';frame-ancestors 'none'");
+        // The docs UI is a page: the CSP that lets it load its own scripts and styles.
+        const docs = await fetch(`${t.url}/api/v1/docs/static/index.html`);
+        expect(docs.headers.get('content-security-policy')).toContain("default-src 'self'");
+        expect(docs.headers.get('x-content-type-options')).toBe('nosniff');
       });
 
       it('serves health, OpenAPI and the docs UI', async () => {
