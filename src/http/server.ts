@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import helmet from 'helmet';
-import { FieldlineError, type Logger } from '../kernel/index.js';
+import { FieldlineError, type Logger, newId } from '../kernel/index.js';
 import { sendProblem } from './problem.js';
 import { lazyRequestLogger } from './request-logger.js';
 import { ProblemSchema } from './schemas.js';
@@ -27,7 +26,7 @@ export async function createHttpServer(options: HttpOptions): Promise<Http> {
   const app = Fastify({
     loggerInstance: options.log.child({ component: 'http' }) as FastifyBaseLogger,
     bodyLimit: options.bodyLimit,
-    genReqId: requestIds(),
+    genReqId: () => newId(),
     childLoggerFactory: lazyRequestLogger,
     requestIdHeader: 'x-request-id',
     // One debug line per request (onResponse below) instead of two info lines: ingest traffic would drown the log.
@@ -130,16 +129,6 @@ export async function createHttpServer(options: HttpOptions): Promise<Http> {
   app.get('/api/v1/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
   uiFallback = await registerWebUi(app, options.webUi);
   return app;
-}
-
-/**
- * Request ids for the logs: unique per process start (a random prefix) and then a counter — a UUID per request
- * cost more than the rest of the id handling, and a request id only has to tell one request's lines apart.
- */
-function requestIds(): () => string {
-  const prefix = randomBytes(6).toString('hex');
-  let n = 0;
-  return () => `${prefix}-${(++n).toString(36)}`;
 }
 
 /**
