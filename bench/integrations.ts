@@ -132,9 +132,16 @@ await until(() => counters.pointsIngested - base >= MESSAGES * POINTS, 120_000);
 const flSeconds = (performance.now() - flStart) / 1000;
 const status = app.integrations.mqtt.status(integration.body.id);
 await app.integrations.mqtt.flush();
+// Committed points are in telemetry or, until merged, in the SQLite inbox: both count.
 const stored = await app.storage.db
-  .selectFrom('telemetry')
-  .innerJoin('telemetry_series', 'telemetry_series.id', 'telemetry.series_id')
+  .selectFrom((db) =>
+    db
+      .selectFrom('telemetry')
+      .select('series_id')
+      .unionAll(db.selectFrom('telemetry_inbox').select('series_id'))
+      .as('t'),
+  )
+  .innerJoin('telemetry_series', 'telemetry_series.id', 't.series_id')
   .select((eb) => eb.fn.countAll<number>().as('n'))
   .where('telemetry_series.device_id', 'like', `${prefix}-%`)
   .executeTakeFirstOrThrow();

@@ -171,7 +171,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   };
   devices.onDeleted((id) => lazyWriter.forgetDevice(id));
   const ingest = new IngestService(lazyWriter, devices, presence, bus, new IngestCounters(), log);
-  const telemetry = new TelemetryQuery(storage.db, caches.cache(CACHE_SPECS.latest));
+  const telemetry = new TelemetryQuery(storage.db, caches.cache(CACHE_SPECS.latest), storage.dialect === 'sqlite');
   wireCacheInvalidation(bus, caches);
   if (config.redisUrl) health.register(redisHealthCheck(() => caches.redisHealth()));
   const retention = new RetentionSweeper(storage.db, clock, log);

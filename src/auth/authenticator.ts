@@ -103,11 +103,12 @@ export class Authenticator {
           }
         : null;
     });
+    const account = this.usable(claims, user);
     const role = await this.memberships.get(
       `${claims.sub}|${claims.org}`,
       async () => (await this.store.membership(claims.sub, claims.org)) ?? null,
     );
-    const principal = this.principalOf(claims, user, role);
+    const principal = this.principalOf(claims, account, role);
     if (
       role === null &&
       !(await this.organizations.get(claims.org, async () => !!(await this.store.organizationById(claims.org))))
@@ -117,12 +118,18 @@ export class Authenticator {
     return principal;
   }
 
-  /** The checks every user token passes, whichever way its user and membership were found. */
-  private principalOf(claims: AccessClaims, user: CachedUser | null, role: Role | null): Principal {
+  /** The user behind a token, if it may still use it. */
+  private usable(claims: AccessClaims, user: CachedUser | null): CachedUser {
     if (!user || user.disabled) throw unauthenticated('The account behind this token no longer exists or is disabled');
     if (claims.pwd !== user.passwordChangedAt) {
       throw unauthenticated('The password was changed after this token was issued; log in again');
     }
+    return user;
+  }
+
+  /** The checks every user token passes, whichever way its user and membership were found. */
+  private principalOf(claims: AccessClaims, found: CachedUser | null, role: Role | null): Principal {
+    const user = this.usable(claims, found);
     if (role === null && !user.isPlatformAdmin) {
       throw unauthenticated('The account is no longer a member of this organization');
     }

@@ -52,7 +52,11 @@ export function installAuthGuard(app: FastifyInstance, authenticator: Authentica
     } catch (err) {
       return done(err as Error);
     }
-    if (found instanceof Promise) found.then((principal) => done(admit(request, principal, auth)), done);
+    if (found instanceof Promise)
+      found.then(
+        (principal) => done(admit(request, principal, auth)),
+        (err: Error) => done(err),
+      );
     else done(admit(request, found, auth));
   });
 }

@@ -68,6 +68,13 @@ describe('TelemetryQuery over the inbox and telemetry', () => {
     }
     expect(writer.inbox.size).toBe(0);
     expect(await query.range(all)).toEqual(raw);
+    // Everything merged: the one-statement form PostgreSQL uses answers the same.
+    const telemetryOnly = new TelemetryQuery(storage.db, null, false);
+    expect(await telemetryOnly.range(all)).toEqual(raw);
+    expect(await telemetryOnly.aggregate(all, 'avg', 30)).toEqual(avg);
+    expect(await telemetryOnly.range({ ...all, limit: 15, keys: ['k03', 'k01'] })).toEqual(
+      await query.range({ ...all, limit: 15, keys: ['k03', 'k01'] }),
+    );
   });
 
   it('keeps the limit across keys in key order, and reads only the keys asked for', async () => {

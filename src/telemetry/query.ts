@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Cache } from '../cache/index.js';
 import type { Database } from '../storage/index.js';
 import type { TelemetryValue } from './codecs/types.js';
@@ -21,8 +21,9 @@ export interface Point {
 }
 
 /**
- * Reads telemetry back: raw points, aggregates bucketed in SQL, latest values. Same SQL on both dialects; points
- * are read from `telemetry` and the inbox together (on PostgreSQL the inbox is always empty).
+ * Reads telemetry back: raw points, aggregates bucketed in SQL, latest values. On SQLite points are read from
+ * `telemetry` and the inbox together, a statement per series; on PostgreSQL, whose inbox stays empty, from
+ * `telemetry` in one statement.
  */
 export class TelemetryQuery {
   /**
@@ -32,9 +33,15 @@ export class TelemetryQuery {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly latestCache: Cache<Record<string, Point>> | null = null,
+    /**
+     * Whether points may wait in the inbox (the SQLite writer's); PostgreSQL's stays empty, and there one
+     * statement for all series saves a round trip per key.
+     */
+    private readonly inbox = true,
   ) {}
 
   async range(q: RangeQuery): Promise<Record<string, Point[]>> {
+    if (!this.inbox) return this.rangeOfTelemetry(q);
     const result: Record<string, Point[]> = {};
     let left = q.limit;
     for (const { id, key } of await this.seriesOf(q.deviceId, q.keys)) {
@@ -67,6 +74,7 @@ export class TelemetryQuery {
       sum: sql<number>`sum(p.num)`,
       count: sql<number>`count(p.num)`,
     }[agg];
+    if (!this.inbox) return this.aggregateOfTelemetry(q, bucket, value);
     const result: Record<string, Point[]> = {};
     let left = q.limit;
     for (const { id, key } of await this.seriesOf(q.deviceId, q.keys)) {
@@ -87,6 +95,54 @@ export class TelemetryQuery {
       result[key] = rows.map((r) => ({ ts: Number(r.bucket), value: Number(r.value) }));
     }
     return result;
+  }
+
+  /** `range` where every point is in `telemetry`: one statement, in key order. */
+  private async rangeOfTelemetry(q: RangeQuery): Promise<Record<string, Point[]>> {
+    if (q.keys?.length === 0) return {};
+    let query = this.db
+      .selectFrom('telemetry as p')
+      .innerJoin('telemetry_series as s', 's.id', 'p.series_id')
+      .select(['s.key', 'p.ts', 'p.num', 'p.str', 'p.kind'])
+      .where('s.device_id', '=', q.deviceId)
+      .where('p.ts', '>=', q.start)
+      .where('p.ts', '<', q.end);
+    if (q.keys) query = query.where('s.key', 'in', q.keys);
+    const series: Record<string, Point[]> = {};
+    for (const r of await query.orderBy('s.key').orderBy('p.ts').limit(q.limit).execute()) {
+      series[r.key] ??= [];
+      series[r.key]?.push({ ts: Number(r.ts), value: decodeValue(r.num, r.str, r.kind) });
+    }
+    return series;
+  }
+
+  /** `aggregate` where every point is in `telemetry`: one statement, in key order. */
+  private async aggregateOfTelemetry(
+    q: RangeQuery,
+    bucket: RawBuilder<number>,
+    value: RawBuilder<number>,
+  ): Promise<Record<string, Point[]>> {
+    if (q.keys?.length === 0) return {};
+    let query = this.db
+      .selectFrom('telemetry as p')
+      .innerJoin('telemetry_series as s', 's.id', 'p.series_id')
+      .select(['s.key', bucket.as('bucket'), value.as('value')])
+      .where('s.device_id', '=', q.deviceId)
+      .where('p.ts', '>=', q.start)
+      .where('p.ts', '<', q.end)
+      .where('p.num', 'is not', null);
+    if (q.keys) query = query.where('s.key', 'in', q.keys);
+    const series: Record<string, Point[]> = {};
+    for (const r of await query
+      .groupBy(['s.key', bucket])
+      .orderBy('s.key')
+      .orderBy('bucket')
+      .limit(q.limit)
+      .execute()) {
+      series[r.key] ??= [];
+      series[r.key]?.push({ ts: Number(r.bucket), value: Number(r.value) });
+    }
+    return series;
   }
 
   /** The device's series (all, or those of `keys`), in key order. */

@@ -169,6 +169,24 @@ describe('SqliteColumnWriter', () => {
     ]);
   });
 
+  it('forgets what a rolled-back batch appended: a later resend still finds its inbox twin', () => {
+    const columns = toColumns([{ deviceId: 'd1', readings: [{ ts: 100, key: 't', value: 1 }] }], slots);
+    writer.define(columns.defined);
+    const broken: PointColumns = {
+      ...columns,
+      slot: Int32Array.from([0, 99]),
+      ts: Float64Array.from([100, 1]),
+      num: Float64Array.from([1, 1]),
+      kind: Uint8Array.from([0, 0]),
+    };
+    expect(() => writer.write(broken)).toThrow(/slot 99/);
+    write([{ deviceId: 'd1', readings: [{ ts: 90, key: 't', value: 1 }] }]);
+    write([{ deviceId: 'd1', readings: [{ ts: 90, key: 't', value: 2 }] }]);
+    expect(rows()).toEqual([{ device_id: 'd1', key: 't', ts: 90, num: 2, str: null, kind: 0 }]);
+    writer.inbox.mergeAll();
+    expect(merged()).toEqual([{ device_id: 'd1', key: 't', ts: 90, num: 2, str: null, kind: 0 }]);
+  });
+
   it('merges a group once it is full, and as many as it takes when the inbox is over its cap', () => {
     writer = new SqliteColumnWriter(db, { mergeRows: 4, capRows: 6 });
     // One series: every point in one group.
@@ -206,6 +224,18 @@ describe('SqliteColumnWriter', () => {
           { minLength: 1, maxLength: 8 },
         ),
       }),
+      // A batch that fails after some of its points were written (a slot the writer was never told about):
+      // it must leave nothing behind, in the tables or in what the writer believes of them.
+      fc.record({
+        failing: fc.array(
+          fc.record({
+            device: fc.constantFrom('a', 'b', 'c'),
+            key: fc.constantFrom('x', 'y'),
+            ts: fc.integer({ min: 0, max: 12 }),
+          }),
+          { minLength: 1, maxLength: 4 },
+        ),
+      }),
       fc.constant({ merge: 'due' as const }),
       fc.constant({ merge: 'one' as const }),
       fc.constant({ merge: 'restart' as const }),
@@ -228,6 +258,22 @@ describe('SqliteColumnWriter', () => {
                 return { deviceId: p.device, readings: [{ ts: p.ts, key: p.key, value }] };
               }),
             );
+          } else if ('failing' in s) {
+            const columns = toColumns(
+              s.failing.map((p) => ({ deviceId: p.device, readings: [{ ts: p.ts, key: p.key, value: -1 }] })),
+              slots,
+            );
+            writer.define(columns.defined);
+            const n = columns.slot.length;
+            const broken: PointColumns = {
+              ...columns,
+              slot: Int32Array.from([...columns.slot, 9_999]),
+              ts: Float64Array.from([...columns.ts, 1]),
+              num: Float64Array.from([...columns.num, 1]),
+              kind: Uint8Array.from([...columns.kind, 0]),
+            };
+            expect(n).toBeGreaterThan(0);
+            expect(() => writer.write(broken)).toThrow(/slot 9999/);
           } else if (s.merge === 'due') writer.inbox.mergeDue();
           else if (s.merge === 'one') writer.inbox.mergeOne();
           else {
@@ -241,7 +287,7 @@ describe('SqliteColumnWriter', () => {
         expect(new Map(stored).size).toBe(stored.length);
         expect(new Map(stored)).toEqual(model);
       }),
-      { numRuns: 200 },
+      { numRuns: 600 },
     );
   });
 });

@@ -12,7 +12,7 @@ interface SlotSeries extends InboxSeries {
   /**
    * At or above the newest ts stored for this series (telemetry_latest keeps it): a point above it is new and
    * goes to the inbox; one at or below may replace a stored point. A rolled-back batch may leave it too high,
-   * which only sends a point the longer way.
+   * which only sends a point the longer way (to `telemetry`, after looking for an inbox twin).
    */
   maxTs: number;
 }
@@ -85,6 +85,7 @@ export class SqliteColumnWriter {
     } catch (err) {
       // Series rows created inside the rolled-back transaction do not exist: their ids must not be cached.
       for (const s of created) s.id = 0;
+      this.inbox.rolledBack();
       throw err;
     }
   }

@@ -31,7 +31,7 @@ export class SqliteThreadWriter implements PointWriter {
   private thread: WriterThread | null = null;
   private closed = false;
 
-  /** `onMergeFailure` hears each distinct failure of the thread's inbox merges once (they are retried). */
+  /** `onMergeFailure` hears a failure of the thread's inbox merges (retried) once, and again each minute it lasts. */
   constructor(
     private readonly path: string,
     private readonly onMergeFailure: (message: string) => void = () => {},
@@ -80,7 +80,7 @@ class WriterThread {
   private starting: Waiter | null = null;
   private exitedAs: Error | null = null;
   private readonly exit: Promise<void>;
-  private lastMergeFailure: string | null = null;
+  private lastMergeFailure: { message: string; at: number } | null = null;
 
   constructor(
     path: string,
@@ -148,10 +148,16 @@ class WriterThread {
       case 'written':
         this.settle(message.id)?.resolve();
         return;
-      case 'merge-failed':
-        if (message.message !== this.lastMergeFailure) this.onMergeFailure(message.message);
-        this.lastMergeFailure = message.message;
+      case 'merge-failed': {
+        // Each distinct failure once, and a lasting one again every minute: merges are retried after every batch.
+        const last = this.lastMergeFailure;
+        const now = Date.now();
+        if (last === null || last.message !== message.message || now - last.at >= 60_000) {
+          this.onMergeFailure(message.message);
+          this.lastMergeFailure = { message: message.message, at: now };
+        }
         return;
+      }
       case 'failed':
         this.settle(message.id)?.reject(new TelemetryWriteError(message.message, message.code));
         return;

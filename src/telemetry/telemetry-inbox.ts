@@ -1,5 +1,5 @@
 import type SQLite from 'better-sqlite3';
-import { INBOX_GROUPS } from './inbox-groups.js';
+import { INBOX_GROUPS, inboxGroupOf } from './inbox-groups.js';
 
 /** What the inbox must know of a series to keep every (series, ts) stored once across telemetry and inbox. */
 export interface InboxSeries {
@@ -39,6 +39,8 @@ export class TelemetryInbox {
   private readonly pending: InboxSeries[][] = Array.from({ length: INBOX_GROUPS }, () => []);
   private total = 0;
   private seq = 0;
+  /** Series whose inboxFrom the running batch set, to undo if its transaction rolls back. */
+  private touched: { series: InboxSeries; grp: number }[] = [];
   private readonly append: SQLite.Statement;
   private readonly removePoint: SQLite.Statement;
   private readonly mergeGroup: SQLite.Transaction<(grp: number) => void>;
@@ -75,15 +77,16 @@ export class TelemetryInbox {
   }
 
   /**
-   * Appends a point of a series whose ts is above every stored one. Inside the batch's transaction; the counts
-   * are taken by `committed` once it succeeded. Should the transaction roll back, inboxFrom stays set: an
-   * inboxFrom at or below the series' real first inbox row is always safe, it only makes `remove` look.
+   * Appends a point of a series whose ts is above every stored one. Inside the batch's transaction: the counts
+   * are taken by `committed` once it succeeded, and `rolledBack` undoes what this set — an inboxFrom left above
+   * the series' real first inbox row would let a resend of that row past `remove`, and store it twice.
    */
   add(grp: number, series: InboxSeries, ts: number, num: number | null, str: string | null, kind: number): void {
     this.append.run(grp, ++this.seq, series.id, ts, num, str, kind);
     if (series.inboxFrom === null) {
       series.inboxFrom = ts;
       this.pending[grp]?.push(series);
+      this.touched.push({ series, grp });
     }
   }
 
@@ -92,8 +95,19 @@ export class TelemetryInbox {
     if (series.inboxFrom !== null && ts >= series.inboxFrom) this.removePoint.run(grp, series.id, ts);
   }
 
+  /** Undoes what `add` did to the series of a batch whose transaction rolled back (latest first). */
+  rolledBack(): void {
+    for (let i = this.touched.length - 1; i >= 0; i--) {
+      const { series, grp } = this.touched[i] as { series: InboxSeries; grp: number };
+      series.inboxFrom = null;
+      this.pending[grp]?.pop();
+    }
+    this.touched = [];
+  }
+
   /** Counts the rows a committed batch appended, per group. */
   committed(added: ArrayLike<number>): void {
+    this.touched = [];
     for (let g = 0; g < INBOX_GROUPS; g++) {
       const n = added[g] ?? 0;
       this.counts[g] = (this.counts[g] ?? 0) + n;
@@ -131,7 +145,8 @@ export class TelemetryInbox {
     this.mergeGroup.immediate(g);
     this.total -= this.counts[g] ?? 0;
     this.counts[g] = 0;
-    for (const s of this.pending[g] ?? []) s.inboxFrom = null;
+    // (A series' group follows its id; one whose id changed since is no longer in this group's rows.)
+    for (const s of this.pending[g] ?? []) if (inboxGroupOf(s.id) === g) s.inboxFrom = null;
     this.pending[g] = [];
   }
 
