@@ -3,3 +3,4 @@ export { isUniqueViolation } from './errors.js';
 export type * from './schema.js';
 export { type CheckpointStats, SqliteCheckpointer } from './sqlite-checkpointer.js';
 export { openSqliteConnection } from './sqlite-connection.js';
+export { withWriteLock } from './write-lock.js';

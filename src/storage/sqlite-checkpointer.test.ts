@@ -34,6 +34,31 @@ describe('SqliteCheckpointer', () => {
     db.close();
   });
 
+  it('keeps up with a writer that never checkpoints, so the WAL rewinds instead of growing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fl-ckpt-'));
+    dirs.push(dir);
+    const path = join(dir, 'db.sqlite');
+    const db = openSqliteConnection(path);
+    // This writer never checkpoints: only the thread can let SQLite rewind the WAL (which needs every frame
+    // copied back when a write begins).
+    db.pragma('wal_autocheckpoint = 0');
+    db.exec('create table t (id integer primary key, v text)');
+    const insert = db.prepare('insert into t (v) values (?)');
+    const checkpointer = new SqliteCheckpointer(path, pino({ level: 'silent' }), 250);
+    checkpointer.start();
+    const seen: number[] = [];
+    for (let i = 0; i < 400 && !(seen.length > 1 && (seen.at(-1) as number) < Math.max(...seen)); i++) {
+      db.transaction(() => insert.run('x'.repeat(2000)))();
+      await new Promise((r) => setTimeout(r, 2));
+      if (checkpointer.stats.walFrames !== seen.at(-1)) seen.push(checkpointer.stats.walFrames);
+    }
+    await checkpointer.stop();
+    // The WAL's frame count went down at least once: it was rewound while the writes went on.
+    expect(seen.length).toBeGreaterThan(1);
+    expect(seen.at(-1)).toBeLessThan(Math.max(...seen));
+    db.close();
+  });
+
   it('stops cleanly even when it is the only thing left running', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fl-ckpt-'));
     dirs.push(dir);

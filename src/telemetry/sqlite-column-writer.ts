@@ -1,4 +1,6 @@
 import type SQLite from 'better-sqlite3';
+// The file alone, not storage/index.ts: the writer thread loads this module and needs neither Kysely nor pg.
+import { withWriteLock } from '../storage/write-lock.js';
 import { INBOX_GROUPS, inboxGroupOf } from './inbox-groups.js';
 import type { PointColumns, SeriesDefinition } from './point-columns.js';
 import { DEFAULT_INBOX_OPTIONS, type InboxOptions, type InboxSeries, TelemetryInbox } from './telemetry-inbox.js';
@@ -74,13 +76,13 @@ export class SqliteColumnWriter {
 
   /**
    * Writes the batch in one transaction, or throws and writes none of it. BEGIN IMMEDIATE: the write lock is
-   * taken (waiting up to busy_timeout for the main thread's connection) before anything is read.
+   * taken (waiting for the main thread's connection, see withWriteLock) before anything is read.
    */
   write(columns: PointColumns): void {
     const created: SlotSeries[] = [];
     const added = new Uint32Array(INBOX_GROUPS);
     try {
-      this.writeBatch.immediate(columns, created, added);
+      withWriteLock(() => this.writeBatch.immediate(columns, created, added));
       this.inbox.committed(added);
     } catch (err) {
       // Series rows created inside the rolled-back transaction do not exist: their ids must not be cached.

@@ -34,6 +34,9 @@ if (!port) throw new Error('sqlite-writer-thread runs as a worker thread');
 const send = (message: FromWriterThread) => port.postMessage(message);
 
 const db = openSqliteConnection((workerData as WriterThreadData).path);
+// The thread waits for the write lock in short steps of its own (withWriteLock), not in SQLite's, which sleep
+// 1, 2, 5, 10… ms between tries.
+db.pragma('busy_timeout = 0');
 const writer = new SqliteColumnWriter(db);
 
 /** Without a batch for this long, the thread merges the inbox a group at a time (see telemetry-inbox.ts). */

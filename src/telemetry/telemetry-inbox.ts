@@ -1,4 +1,5 @@
 import type SQLite from 'better-sqlite3';
+import { withWriteLock } from '../storage/write-lock.js';
 import { INBOX_GROUPS, inboxGroupOf } from './inbox-groups.js';
 
 /** What the inbox must know of a series to keep every (series, ts) stored once across telemetry and inbox. */
@@ -67,7 +68,7 @@ export class TelemetryInbox {
     // Whatever an earlier run left (a crash, a kill) is merged first: afterwards the inbox is empty and what this
     // object knows of it is exact.
     if ((db.prepare('select count(*) as n from telemetry_inbox').get() as { n: number }).n > 0) {
-      for (let g = 0; g < INBOX_GROUPS; g++) this.mergeGroup.immediate(g);
+      for (let g = 0; g < INBOX_GROUPS; g++) withWriteLock(() => this.mergeGroup.immediate(g));
     }
   }
 
@@ -142,7 +143,7 @@ export class TelemetryInbox {
   }
 
   private merge(g: number): void {
-    this.mergeGroup.immediate(g);
+    withWriteLock(() => this.mergeGroup.immediate(g));
     this.total -= this.counts[g] ?? 0;
     this.counts[g] = 0;
     // (A series' group follows its id; one whose id changed since is no longer in this group's rows.)
