@@ -1,5 +1,8 @@
 // Sums vitest JSON reports into the one closing line CI reads: "tests: N passed, N failed, N skipped".
+// Before it, names every test that did not pass and every file that failed outside a test (a crashed worker,
+// an error in a hook), so that a red or partial run says where to look.
 import { existsSync, readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 
 let passed = 0;
 let failed = 0;
@@ -14,6 +17,12 @@ for (const file of process.argv.slice(2)) {
   passed += r.numPassedTests;
   failed += r.numFailedTests + (r.numFailedTestSuites ?? 0);
   skipped += r.numPendingTests + r.numTodoTests;
+  for (const suite of r.testResults ?? []) {
+    const name = relative(process.cwd(), suite.name);
+    if (suite.status === 'failed' && suite.message) console.error(`${name}: ${suite.message.split('\n')[0]}`);
+    for (const t of suite.assertionResults ?? [])
+      if (t.status !== 'passed') console.error(`${t.status}: ${name} › ${t.fullName}`);
+  }
 }
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);
