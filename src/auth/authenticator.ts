@@ -87,7 +87,8 @@ export class Authenticator {
     const role = this.memberships.hit(`${claims.sub}|${claims.org}`);
     // A user acting in an organization they are no member of (platform administrators) needs the
     // organization looked up: the long way.
-    if (user !== undefined && role !== undefined && role !== null) return this.principalOf(claims, user, role);
+    if (user !== undefined && role !== undefined && role !== null)
+      return this.principalOf(claims, this.usable(claims, user), role);
     return this.fromAccessToken(claims);
   }
 
@@ -127,9 +128,8 @@ export class Authenticator {
     return user;
   }
 
-  /** The checks every user token passes, whichever way its user and membership were found. */
-  private principalOf(claims: AccessClaims, found: CachedUser | null, role: Role | null): Principal {
-    const user = this.usable(claims, found);
+  /** The principal of a usable user's token, whichever way its user and membership were found. */
+  private principalOf(claims: AccessClaims, user: CachedUser, role: Role | null): Principal {
     if (role === null && !user.isPlatformAdmin) {
       throw unauthenticated('The account is no longer a member of this organization');
     }

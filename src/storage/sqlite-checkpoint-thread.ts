@@ -3,7 +3,7 @@
  * both, on a connection of its own, so that neither the telemetry writer nor the main thread pays for it.
  * See sqlite-checkpointer.ts.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { openSqliteConnection } from './sqlite-connection.js';
 
 export interface CheckpointThreadData {
@@ -17,8 +17,8 @@ export type FromCheckpointThread =
   | { type: 'failed'; message: string }
   | { type: 'closed' };
 
-const port = parentPort;
-if (!port) throw new Error('sqlite-checkpoint-thread runs as a worker thread');
+if (!parentPort) throw new Error('sqlite-checkpoint-thread runs as a worker thread');
+const port: MessagePort = parentPort;
 const { path, intervalMs } = workerData as CheckpointThreadData;
 const db = openSqliteConnection(path);
 let lastFrames = -1;
@@ -44,7 +44,7 @@ function pass(): void {
     if (r && (r.log !== lastFrames || r.checkpointed !== r.log)) {
       busy = r.log !== lastFrames || r.checkpointed < r.log;
       lastFrames = r.log;
-      port?.postMessage({
+      port.postMessage({
         type: 'checkpointed',
         walFrames: r.log,
         checkpointedFrames: r.checkpointed,
@@ -52,7 +52,7 @@ function pass(): void {
       } satisfies FromCheckpointThread);
     }
   } catch (err) {
-    port?.postMessage({ type: 'failed', message: (err as Error).message } satisfies FromCheckpointThread);
+    port.postMessage({ type: 'failed', message: (err as Error).message } satisfies FromCheckpointThread);
   }
   timer = setTimeout(pass, busy ? CATCH_UP_MS : intervalMs);
 }

@@ -11,11 +11,15 @@ describe('SqliteCheckpointer', () => {
   afterEach(() => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
-
-  it('copies committed WAL frames into the database file on its own thread, beside a writer', async () => {
+  /** A database file in a directory of its own, removed after the test. */
+  const databasePath = () => {
     const dir = mkdtempSync(join(tmpdir(), 'fl-ckpt-'));
     dirs.push(dir);
-    const path = join(dir, 'db.sqlite');
+    return join(dir, 'db.sqlite');
+  };
+
+  it('copies committed WAL frames into the database file on its own thread, beside a writer', async () => {
+    const path = databasePath();
     const db = openSqliteConnection(path);
     db.exec('create table t (id integer primary key, v text)');
     const insert = db.prepare('insert into t (v) values (?)');
@@ -35,9 +39,7 @@ describe('SqliteCheckpointer', () => {
   });
 
   it('keeps up with a writer that never checkpoints, so the WAL rewinds instead of growing', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fl-ckpt-'));
-    dirs.push(dir);
-    const path = join(dir, 'db.sqlite');
+    const path = databasePath();
     const db = openSqliteConnection(path);
     // This writer never checkpoints: only the thread can let SQLite rewind the WAL (which needs every frame
     // copied back when a write begins).
@@ -60,9 +62,7 @@ describe('SqliteCheckpointer', () => {
   });
 
   it('stops cleanly even when it is the only thing left running', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fl-ckpt-'));
-    dirs.push(dir);
-    const path = join(dir, 'db.sqlite');
+    const path = databasePath();
     openSqliteConnection(path).close();
     const checkpointer = new SqliteCheckpointer(path, pino({ level: 'silent' }));
     checkpointer.start();

@@ -100,20 +100,13 @@ export class TelemetryQuery {
   /** `range` where every point is in `telemetry`: one statement, in key order. */
   private async rangeOfTelemetry(q: RangeQuery): Promise<Record<string, Point[]>> {
     if (q.keys?.length === 0) return {};
-    let query = this.db
-      .selectFrom('telemetry as p')
-      .innerJoin('telemetry_series as s', 's.id', 'p.series_id')
+    const rows = await this.deviceTelemetry(q)
       .select(['s.key', 'p.ts', 'p.num', 'p.str', 'p.kind'])
-      .where('s.device_id', '=', q.deviceId)
-      .where('p.ts', '>=', q.start)
-      .where('p.ts', '<', q.end);
-    if (q.keys) query = query.where('s.key', 'in', q.keys);
-    const series: Record<string, Point[]> = {};
-    for (const r of await query.orderBy('s.key').orderBy('p.ts').limit(q.limit).execute()) {
-      series[r.key] ??= [];
-      series[r.key]?.push({ ts: Number(r.ts), value: decodeValue(r.num, r.str, r.kind) });
-    }
-    return series;
+      .orderBy('s.key')
+      .orderBy('p.ts')
+      .limit(q.limit)
+      .execute();
+    return byKey(rows, (r) => ({ ts: Number(r.ts), value: decodeValue(r.num, r.str, r.kind) }));
   }
 
   /** `aggregate` where every point is in `telemetry`: one statement, in key order. */
@@ -123,26 +116,26 @@ export class TelemetryQuery {
     value: RawBuilder<number>,
   ): Promise<Record<string, Point[]>> {
     if (q.keys?.length === 0) return {};
-    let query = this.db
-      .selectFrom('telemetry as p')
-      .innerJoin('telemetry_series as s', 's.id', 'p.series_id')
+    const rows = await this.deviceTelemetry(q)
       .select(['s.key', bucket.as('bucket'), value.as('value')])
-      .where('s.device_id', '=', q.deviceId)
-      .where('p.ts', '>=', q.start)
-      .where('p.ts', '<', q.end)
-      .where('p.num', 'is not', null);
-    if (q.keys) query = query.where('s.key', 'in', q.keys);
-    const series: Record<string, Point[]> = {};
-    for (const r of await query
+      .where('p.num', 'is not', null)
       .groupBy(['s.key', bucket])
       .orderBy('s.key')
       .orderBy('bucket')
       .limit(q.limit)
-      .execute()) {
-      series[r.key] ??= [];
-      series[r.key]?.push({ ts: Number(r.bucket), value: Number(r.value) });
-    }
-    return series;
+      .execute();
+    return byKey(rows, (r) => ({ ts: Number(r.bucket), value: Number(r.value) }));
+  }
+
+  /** The device's points in the range in `telemetry` (as p), with their series (as s), of `keys` if given. */
+  private deviceTelemetry(q: RangeQuery) {
+    const query = this.db
+      .selectFrom('telemetry as p')
+      .innerJoin('telemetry_series as s', 's.id', 'p.series_id')
+      .where('s.device_id', '=', q.deviceId)
+      .where('p.ts', '>=', q.start)
+      .where('p.ts', '<', q.end);
+    return q.keys ? query.where('s.key', 'in', q.keys) : query;
   }
 
   /** The device's series (all, or those of `keys`), in key order. */
@@ -194,6 +187,16 @@ export class TelemetryQuery {
       values[r.key] = { ts: Number(r.ts), value: decodeValue(r.num, r.str, r.kind) };
     return values;
   }
+}
+
+/** Rows in key order → points per key. */
+function byKey<R extends { key: string }>(rows: R[], point: (row: R) => Point): Record<string, Point[]> {
+  const series: Record<string, Point[]> = {};
+  for (const r of rows) {
+    series[r.key] ??= [];
+    series[r.key]?.push(point(r));
+  }
+  return series;
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

@@ -54,6 +54,17 @@ const latest = () =>
     )
     .all();
 
+/** The batch and one more row, naming a slot the writer was never told about: it fails after the others. */
+function withUnknownSlot(columns: PointColumns, slot: number): PointColumns {
+  return {
+    ...columns,
+    slot: Int32Array.from([...columns.slot, slot]),
+    ts: Float64Array.from([...columns.ts, 1]),
+    num: Float64Array.from([...columns.num, 1]),
+    kind: Uint8Array.from([...columns.kind, 0]),
+  };
+}
+
 describe('SqliteColumnWriter', () => {
   it('stores every kind of value and keeps the newest point of each series as latest', () => {
     write([
@@ -102,13 +113,7 @@ describe('SqliteColumnWriter', () => {
     const columns = toColumns([{ deviceId: 'd1', readings: [{ ts: 1, key: 't', value: 1 }] }], slots);
     writer.define(columns.defined);
     // A row naming a slot the writer was never told about fails the batch after its series row was created.
-    const broken: PointColumns = {
-      ...columns,
-      slot: Int32Array.from([0, 99]),
-      ts: Float64Array.from([1, 2]),
-      num: Float64Array.from([1, 2]),
-      kind: Uint8Array.from([0, 0]),
-    };
+    const broken = withUnknownSlot(columns, 99);
     expect(() => writer.write(broken)).toThrow(/slot 99/);
     expect(rows()).toEqual([]);
     expect(db.prepare('select count(*) as n from telemetry_series').get()).toEqual({ n: 0 });
@@ -172,13 +177,7 @@ describe('SqliteColumnWriter', () => {
   it('forgets what a rolled-back batch appended: a later resend still finds its inbox twin', () => {
     const columns = toColumns([{ deviceId: 'd1', readings: [{ ts: 100, key: 't', value: 1 }] }], slots);
     writer.define(columns.defined);
-    const broken: PointColumns = {
-      ...columns,
-      slot: Int32Array.from([0, 99]),
-      ts: Float64Array.from([100, 1]),
-      num: Float64Array.from([1, 1]),
-      kind: Uint8Array.from([0, 0]),
-    };
+    const broken = withUnknownSlot(columns, 99);
     expect(() => writer.write(broken)).toThrow(/slot 99/);
     write([{ deviceId: 'd1', readings: [{ ts: 90, key: 't', value: 1 }] }]);
     write([{ deviceId: 'd1', readings: [{ ts: 90, key: 't', value: 2 }] }]);
@@ -265,13 +264,7 @@ describe('SqliteColumnWriter', () => {
             );
             writer.define(columns.defined);
             const n = columns.slot.length;
-            const broken: PointColumns = {
-              ...columns,
-              slot: Int32Array.from([...columns.slot, 9_999]),
-              ts: Float64Array.from([...columns.ts, 1]),
-              num: Float64Array.from([...columns.num, 1]),
-              kind: Uint8Array.from([...columns.kind, 0]),
-            };
+            const broken = withUnknownSlot(columns, 9_999);
             expect(n).toBeGreaterThan(0);
             expect(() => writer.write(broken)).toThrow(/slot 9999/);
           } else if (s.merge === 'due') writer.inbox.mergeDue();
