@@ -31,6 +31,9 @@ const clients = await Promise.all(
   ),
 );
 const started = performance.now();
+const cpuAtStart = process.cpuUsage();
+// The parent samples the server's CPU time between these two marks: the same window as the figures here.
+console.log('MARK start');
 setTimeout(() => (stop = true), duration);
 
 const publishers = creds.map((c, i) => {
@@ -79,8 +82,10 @@ if (rate > 0) {
   );
 }
 const elapsed = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuAtStart);
+console.log('MARK stop');
 await Promise.all(clients.map((c) => c.endAsync()));
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
 const messages = Object.values(acked).reduce((a, b) => a + b, 0);
-console.log(JSON.stringify({ elapsed, messages, acked, p50: pct(0.5), p99: pct(0.99) }));
+console.log(JSON.stringify({ elapsed, messages, acked, p50: pct(0.5), p99: pct(0.99), cpuUs: cpu.user + cpu.system }));

@@ -10,6 +10,9 @@
  * pipeline, where the latency is mostly queueing — by Little's law 1,600 messages in flight at 40k messages/s wait 40 ms on
  * average, on the bare broker too. Then each server gets an open-loop run offering RATE_POINTS points/s
  * (default 50,000, the target throughput) for RATE_S seconds: the PUBACK latency at that load.
+ * Each run also reports CPU µs per acknowledged message of the server's main (MQTT) thread, of its other threads
+ * (writer, checkpointer, V8), and of the load generator, for both servers: with the load generator on the same
+ * cores, the ratio is mostly the ratio of those sums, and they move less between runs than the rates do.
  * DEVICES, DURATION_S, WINDOWS (comma list), RATE_POINTS, RATE_S and DATABASE_URL override defaults.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -21,6 +24,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { apiCall, freePort } from '../test/helpers/app.js';
 import { startServe } from '../test/helpers/cli.js';
+import { cpuBetween, threadCpuUs } from './_thread-cpu.js';
 
 const DEVICES = Number(process.env.DEVICES ?? 200);
 const DURATION_S = Number(process.env.DURATION_S ?? 60);
@@ -32,41 +36,59 @@ const DATABASE_URL = process.env.DATABASE_URL;
 const POINTS_PER_MESSAGE = 5;
 const here = fileURLToPath(new URL('.', import.meta.url));
 
+interface LoadResult {
+  elapsed: number;
+  messages: number;
+  acked: Record<string, number>;
+  p50: number;
+  p99: number;
+  /** The load generator's own CPU time over the run. */
+  cpuUs: number;
+  /** The server's CPU time over the same run: its main (MQTT) thread and its other threads. */
+  serverCpu: { main: number; others: number };
+}
+
 function runLoad(
   url: string,
+  server: number,
   creds: { id: string; username: string }[],
   topic: string,
   window: number,
   open?: { messagesPerS: number; durationS: number },
 ) {
-  return new Promise<{ elapsed: number; messages: number; acked: Record<string, number>; p50: number; p99: number }>(
-    (resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          join(here, '_ingest-load.ts'),
-          url,
-          JSON.stringify(creds),
-          String(open?.durationS ?? DURATION_S),
-          String(window),
-          topic,
-          ...(open ? [String(open.messagesPerS)] : []),
-        ],
-        {
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      );
-      let out = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.on('exit', (code) =>
-        code === 0
-          ? resolve(JSON.parse(out.trim().split('\n').pop() ?? '{}'))
-          : reject(new Error(`load generator exited ${code}`)),
-      );
-    },
-  );
+  return new Promise<LoadResult>((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(here, '_ingest-load.ts'),
+        url,
+        JSON.stringify(creds),
+        String(open?.durationS ?? DURATION_S),
+        String(window),
+        topic,
+        ...(open ? [String(open.messagesPerS)] : []),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    let before = new Map<number, number>();
+    let serverCpu = { main: 0, others: 0 };
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (before.size === 0 && out.includes('MARK start\n')) before = threadCpuUs(server);
+      else if (before.size > 0 && out.includes('MARK stop\n') && serverCpu.main === 0)
+        serverCpu = cpuBetween(server, before, threadCpuUs(server));
+    });
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve({ ...JSON.parse(out.trim().split('\n').pop() ?? '{}'), serverCpu })
+        : reject(new Error(`load generator exited ${code}`)),
+    );
+  });
 }
 
 const peakRssMb = (child: ChildProcess) =>
@@ -113,9 +135,10 @@ for (let i = 0; i < DEVICES; i++) {
 }
 const TOPIC = 'fieldline/devices/{id}/telemetry';
 const OPEN = { messagesPerS: RATE_POINTS / POINTS_PER_MESSAGE, durationS: RATE_S };
-const fl: Awaited<ReturnType<typeof runLoad>>[] = [];
-for (const w of WINDOWS) fl.push(await runLoad(`mqtt://127.0.0.1:${mqttPort}`, creds, TOPIC, w));
-const flOpen = await runLoad(`mqtt://127.0.0.1:${mqttPort}`, creds, TOPIC, 1, OPEN);
+const flPid = serving.child.pid as number;
+const fl: LoadResult[] = [];
+for (const w of WINDOWS) fl.push(await runLoad(`mqtt://127.0.0.1:${mqttPort}`, flPid, creds, TOPIC, w));
+const flOpen = await runLoad(`mqtt://127.0.0.1:${mqttPort}`, flPid, creds, TOPIC, 1, OPEN);
 const rss = peakRssMb(serving.child);
 await serving.stop('SIGTERM');
 
@@ -158,16 +181,23 @@ const barePort = await new Promise<number>((resolve) => {
     if (m) resolve(Number(m[1]));
   });
 });
-const ref: Awaited<ReturnType<typeof runLoad>>[] = [];
-for (const w of WINDOWS) ref.push(await runLoad(`mqtt://127.0.0.1:${barePort}`, creds, TOPIC, w));
-const refOpen = await runLoad(`mqtt://127.0.0.1:${barePort}`, creds, TOPIC, 1, OPEN);
+const barePid = bare.pid as number;
+const ref: LoadResult[] = [];
+for (const w of WINDOWS) ref.push(await runLoad(`mqtt://127.0.0.1:${barePort}`, barePid, creds, TOPIC, w));
+const refOpen = await runLoad(`mqtt://127.0.0.1:${barePort}`, barePid, creds, TOPIC, 1, OPEN);
 bare.kill('SIGTERM');
 
 const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 const perS = (r: { messages: number; elapsed: number }) => r.messages / r.elapsed;
+/** CPU µs per acknowledged message: the server's main thread, its other threads, and the load generator. */
+const cpuPerMessage = (r: LoadResult) => ({
+  server_main_thread: round(r.serverCpu.main / r.messages),
+  server_other_threads: round(r.serverCpu.others / r.messages),
+  load_generator: round(r.cpuUs / r.messages),
+});
 const closedLoop = WINDOWS.map((w, i) => {
-  const f = fl[i] as Awaited<ReturnType<typeof runLoad>>;
-  const b = ref[i] as Awaited<ReturnType<typeof runLoad>>;
+  const f = fl[i] as LoadResult;
+  const b = ref[i] as LoadResult;
   return {
     in_flight_per_device: w,
     points_per_s_committed: Math.round(perS(f) * POINTS_PER_MESSAGE),
@@ -178,6 +208,8 @@ const closedLoop = WINDOWS.map((w, i) => {
     reference_bare_aedes_puback_p50_ms: round(b.p50, 2),
     reference_bare_aedes_puback_p99_ms: round(b.p99, 2),
     ratio_to_bare_broker: round(perS(f) / perS(b), 2),
+    cpu_us_per_message: cpuPerMessage(f),
+    reference_bare_aedes_cpu_us_per_message: cpuPerMessage(b),
   };
 });
 console.log(

@@ -2,7 +2,7 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Cache } from '../cache/index.js';
 import type { Database } from '../storage/index.js';
 import type { TelemetryValue } from './codecs/types.js';
-import { inboxGroupOf } from './inbox-groups.js';
+import { INBOX_GROUPS, inboxGroupOf } from './inbox-groups.js';
 import { decodeValue } from './values.js';
 
 export type Aggregate = 'avg' | 'min' | 'max' | 'sum' | 'count';
@@ -176,16 +176,41 @@ export class TelemetryQuery {
   }
 
   private async latestFromDb(deviceId: string, keys: string[] | null): Promise<Record<string, Point>> {
-    let query = this.db
+    let stored = this.db
       .selectFrom('telemetry_latest as l')
       .innerJoin('telemetry_series as s', 's.id', 'l.series_id')
       .select(['s.key', 'l.ts', 'l.num', 'l.str', 'l.kind'])
       .where('s.device_id', '=', deviceId);
-    if (keys) query = query.where('s.key', 'in', keys);
+    if (keys) stored = stored.where('s.key', 'in', keys);
+    const rows = this.inbox
+      ? await stored.unionAll(this.newestUnmerged(deviceId, keys)).execute()
+      : await stored.execute();
     const values: Record<string, Point> = {};
-    for (const r of await query.orderBy('s.key').execute())
-      values[r.key] = { ts: Number(r.ts), value: decodeValue(r.num, r.str, r.kind) };
-    return values;
+    // The newest of both per key; the inbox rows come last, so they win a tie (the same point, copied).
+    for (const r of rows) {
+      const ts = Number(r.ts);
+      const known = values[r.key];
+      if (known === undefined || ts >= known.ts) values[r.key] = { ts, value: decodeValue(r.num, r.str, r.kind) };
+    }
+    return Object.fromEntries(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
+  /**
+   * The newest inbox row of each of the device's series: the writer copies them to telemetry_latest once a second
+   * (telemetry-inbox.ts), and in between they are newer than it. One statement with the telemetry_latest part,
+   * so a merge or copy between them cannot hide a value. SQLite takes the bare columns from the max(ts) row.
+   */
+  private newestUnmerged(deviceId: string, keys: string[] | null) {
+    let query = this.db
+      .selectFrom('telemetry_series as s')
+      .innerJoin('telemetry_inbox as i', (join) =>
+        join.on('i.grp', '=', sql<number>`s.id % ${sql.lit(INBOX_GROUPS)}`).onRef('i.series_id', '=', 's.id'),
+      )
+      .select(['s.key', sql<number>`max(i.ts)`.as('ts'), 'i.num', 'i.str', 'i.kind'])
+      .where('s.device_id', '=', deviceId)
+      .groupBy('s.id');
+    if (keys) query = query.where('s.key', 'in', keys);
+    return query;
   }
 }
 

@@ -7,7 +7,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStorage, type Storage } from '../storage/index.js';
 import { type PointColumns, SeriesSlots, toColumns } from './point-columns.js';
 import type { PointBatchItem } from './point-store.js';
+import { TelemetryQuery } from './query.js';
 import { SqliteColumnWriter } from './sqlite-column-writer.js';
+import { DEFAULT_INBOX_OPTIONS, type InboxOptions } from './telemetry-inbox.js';
+
+/** telemetry_latest brought up to date in every batch, so the table itself can be compared. */
+const EVERY_BATCH: InboxOptions = { ...DEFAULT_INBOX_OPTIONS, latestEveryMs: 0 };
+/** telemetry_latest only by merges (and the first batch): what readers see between two copies. */
+const SELDOM: InboxOptions = { ...DEFAULT_INBOX_OPTIONS, latestEveryMs: 3_600_000 };
 
 let dir: string;
 let storage: Storage;
@@ -21,7 +28,7 @@ beforeEach(async () => {
   await storage.migrate();
   db = storage.sqlite as SQLite.Database;
   slots = new SeriesSlots();
-  writer = new SqliteColumnWriter(db);
+  writer = new SqliteColumnWriter(db, EVERY_BATCH);
 });
 afterEach(async () => {
   await storage.close();
@@ -187,7 +194,7 @@ describe('SqliteColumnWriter', () => {
   });
 
   it('merges a group once it is full, and as many as it takes when the inbox is over its cap', () => {
-    writer = new SqliteColumnWriter(db, { mergeRows: 4, capRows: 6 });
+    writer = new SqliteColumnWriter(db, { ...EVERY_BATCH, mergeRows: 4, capRows: 6 });
     // One series: every point in one group.
     write([{ deviceId: 'd1', readings: [1, 2, 3].map((ts) => ({ ts, key: 't', value: ts })) }]);
     expect(writer.inbox.mergeDue()).toBe(0);
@@ -211,7 +218,57 @@ describe('SqliteColumnWriter', () => {
     expect(merged()).toEqual([{ device_id: 'd1', key: 't', ts: 1, num: 1, str: null, kind: 0 }]);
   });
 
-  it('stores each series and timestamp once, with its last value, whatever the order of points, resends and merges', () => {
+  describe('latest values between two copies to telemetry_latest', () => {
+    const exact = (deviceId: string) => new TelemetryQuery(storage.db, null, true).latest(deviceId, null);
+
+    it('are read exactly from the inbox meanwhile, and reach telemetry_latest with a merge or a refresh', async () => {
+      writer = new SqliteColumnWriter(db, SELDOM);
+      write([{ deviceId: 'd1', readings: [{ ts: 1, key: 't', value: 1 }] }]);
+      write([
+        {
+          deviceId: 'd1',
+          readings: [
+            { ts: 3, key: 't', value: 3 },
+            { ts: 2, key: 'mode', value: 'auto' },
+          ],
+        },
+      ]);
+      // The first batch was copied; the second waits in the inbox.
+      expect(latest()).toEqual([{ device_id: 'd1', key: 't', ts: 1, num: 1, str: null }]);
+      expect(await exact('d1')).toEqual({ mode: { ts: 2, value: 'auto' }, t: { ts: 3, value: 3 } });
+      // Only the keys asked for, from both tables.
+      expect(await new TelemetryQuery(storage.db, null, true).latest('d1', ['t'])).toEqual({ t: { ts: 3, value: 3 } });
+      writer.inbox.refreshLatest(performance.now());
+      expect(latest()).toEqual([
+        { device_id: 'd1', key: 'mode', ts: 2, num: null, str: 'auto' },
+        { device_id: 'd1', key: 't', ts: 3, num: 3, str: null },
+      ]);
+      write([{ deviceId: 'd1', readings: [{ ts: 4, key: 't', value: 4 }] }]);
+      writer.inbox.mergeAll();
+      expect(latest()).toContainEqual({ device_id: 'd1', key: 't', ts: 4, num: 4, str: null });
+      expect(await exact('d1')).toEqual({ mode: { ts: 2, value: 'auto' }, t: { ts: 4, value: 4 } });
+    });
+
+    it('take a resend of the newest point, which leaves the inbox', async () => {
+      writer = new SqliteColumnWriter(db, SELDOM);
+      write([{ deviceId: 'd1', readings: [{ ts: 1, key: 't', value: 1 }] }]);
+      write([{ deviceId: 'd1', readings: [{ ts: 5, key: 't', value: 5 }] }]);
+      write([{ deviceId: 'd1', readings: [{ ts: 5, key: 't', value: 'five' }] }]);
+      expect(await exact('d1')).toEqual({ t: { ts: 5, value: 'five' } });
+      writer.inbox.mergeAll();
+      expect(latest()).toEqual([{ device_id: 'd1', key: 't', ts: 5, num: null, str: 'five' }]);
+    });
+
+    it('are copied by the merge a restart runs, after a kill left them in the inbox only', async () => {
+      writer = new SqliteColumnWriter(db, SELDOM);
+      write([{ deviceId: 'd1', readings: [{ ts: 1, key: 't', value: 1 }] }]);
+      write([{ deviceId: 'd1', readings: [{ ts: 2, key: 't', value: 2 }] }]);
+      writer = new SqliteColumnWriter(db, SELDOM);
+      expect(latest()).toEqual([{ device_id: 'd1', key: 't', ts: 2, num: 2, str: null }]);
+    });
+  });
+
+  it('stores each series and timestamp once, with its last value, and reads the latest values exactly, whatever the order of points, resends and merges', async () => {
     const step = fc.oneof(
       fc.record({
         batch: fc.array(
@@ -238,14 +295,17 @@ describe('SqliteColumnWriter', () => {
       fc.constant({ merge: 'due' as const }),
       fc.constant({ merge: 'one' as const }),
       fc.constant({ merge: 'restart' as const }),
+      fc.constant({ merge: 'refresh' as const }),
     );
-    fc.assert(
-      fc.property(fc.array(step, { maxLength: 30 }), (steps) => {
+    const query = new TelemetryQuery(storage.db, null, true);
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 30 }), fc.boolean(), async (steps, everyBatch) => {
         db.exec(
           'delete from telemetry; delete from telemetry_inbox; delete from telemetry_latest; delete from telemetry_series',
         );
         slots = new SeriesSlots();
-        writer = new SqliteColumnWriter(db, { mergeRows: 3, capRows: 8 });
+        const options = { ...(everyBatch ? EVERY_BATCH : SELDOM), mergeRows: 3, capRows: 8 };
+        writer = new SqliteColumnWriter(db, options);
         const model = new Map<string, number>();
         let value = 0;
         for (const s of steps) {
@@ -269,9 +329,10 @@ describe('SqliteColumnWriter', () => {
             expect(() => writer.write(broken)).toThrow(/slot 9999/);
           } else if (s.merge === 'due') writer.inbox.mergeDue();
           else if (s.merge === 'one') writer.inbox.mergeOne();
+          else if (s.merge === 'refresh') writer.inbox.refreshLatest(performance.now());
           else {
             slots = new SeriesSlots();
-            writer = new SqliteColumnWriter(db, { mergeRows: 3, capRows: 8 });
+            writer = new SqliteColumnWriter(db, options);
           }
         }
         const stored = (rows() as { device_id: string; key: string; ts: number; num: number }[]).map(
@@ -279,6 +340,23 @@ describe('SqliteColumnWriter', () => {
         );
         expect(new Map(stored).size).toBe(stored.length);
         expect(new Map(stored)).toEqual(model);
+        // Latest: the value at each series' highest ts, read exactly at any moment, and in the table after merges.
+        const newest = new Map<string, { ts: number; value: number }>();
+        for (const [k, v] of model) {
+          const [device, key, ts] = k.split('/') as [string, string, string];
+          const known = newest.get(`${device}/${key}`);
+          if (!known || Number(ts) > known.ts) newest.set(`${device}/${key}`, { ts: Number(ts), value: v });
+        }
+        const read = new Map<string, { ts: number; value: unknown }>();
+        for (const device of ['a', 'b', 'c'])
+          for (const [key, point] of Object.entries(await query.latest(device, null)))
+            read.set(`${device}/${key}`, point);
+        expect(read).toEqual(newest);
+        writer.inbox.mergeAll();
+        const table = (latest() as { device_id: string; key: string; ts: number; num: number }[]).map(
+          (r) => [`${r.device_id}/${r.key}`, { ts: r.ts, value: r.num }] as const,
+        );
+        expect(new Map(table)).toEqual(newest);
       }),
       { numRuns: 600 },
     );

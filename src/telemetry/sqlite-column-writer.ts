@@ -12,7 +12,8 @@ interface SlotSeries extends InboxSeries {
   /** The telemetry_series id, 0 until a committed transaction created or found it. */
   id: number;
   /**
-   * At or above the newest ts stored for this series (telemetry_latest keeps it): a point above it is new and
+   * At or above the newest ts stored for this series (telemetry_latest has it when the series is first seen: a
+   * thread starts with the inbox merged, and only its own batches add to it): a point above it is new and
    * goes to the inbox; one at or below may replace a stored point. A rolled-back batch may leave it too high,
    * which only sends a point the longer way (to `telemetry`, after looking for an inbox twin).
    */
@@ -94,9 +95,6 @@ export class SqliteColumnWriter {
 
   private insert(columns: PointColumns, created: SlotSeries[], added: Uint32Array): void {
     const { slot, ts, num, kind, str } = columns;
-    // Row of the newest point per series id, for telemetry_latest, and the text of string rows among them.
-    const newest = new Map<number, number>();
-    const texts = new Map<number, string>();
     let s = 0;
     for (let row = 0; row < slot.length; row++) {
       const series = this.slots[slot[row] as number];
@@ -117,17 +115,12 @@ export class SqliteColumnWriter {
       } else {
         this.inbox.remove(grp, series, at);
         this.insertPoint.run(series.id, at, value, text, k);
-      }
-      const prev = newest.get(series.id);
-      if (prev === undefined || (ts[row] as number) >= (ts[prev] as number)) {
-        newest.set(series.id, row);
-        if (text !== null) texts.set(row, text);
+        // A resend of the series' newest point changes its latest value, and it is no longer in the inbox.
+        this.upsertLatest.run(series.id, at, value, text, k);
       }
     }
-    for (const [id, row] of newest) {
-      const text = texts.get(row) ?? null;
-      this.upsertLatest.run(id, ts[row], text === null ? num[row] : null, text, kind[row]);
-    }
+    // New points reach telemetry_latest from the inbox, once a second rather than an upsert per series per batch.
+    this.inbox.endBatch(performance.now());
   }
 
   private resolve(series: SlotSeries): number {

@@ -39,7 +39,10 @@ const db = openSqliteConnection((workerData as WriterThreadData).path);
 db.pragma('busy_timeout = 0');
 const writer = new SqliteColumnWriter(db);
 
-/** Without a batch for this long, the thread merges the inbox a group at a time (see telemetry-inbox.ts). */
+/**
+ * Without a batch for this long, the thread brings telemetry_latest up to date and merges the inbox a group at a
+ * time (see telemetry-inbox.ts).
+ */
 const IDLE_MERGE_MS = 1000;
 let lastWriteAt = 0;
 
@@ -52,7 +55,11 @@ function merge(step: () => unknown): void {
   }
 }
 const idleMerges = setInterval(() => {
-  if (writer.inbox.size > 0 && performance.now() - lastWriteAt >= IDLE_MERGE_MS) merge(() => writer.inbox.mergeOne());
+  const now = performance.now();
+  if (now - lastWriteAt < IDLE_MERGE_MS) return;
+  // telemetry_latest catches up with the last batches' points, then one group moves into `telemetry`.
+  merge(() => writer.inbox.refreshLatest(now));
+  if (writer.inbox.size > 0) merge(() => writer.inbox.mergeOne());
 }, IDLE_MERGE_MS);
 
 port.on('message', (message: ToWriterThread) => {
