@@ -102,8 +102,14 @@ export interface TelemetryTable {
 export interface TelemetryInboxTable extends TelemetryTable {
   /** series_id mod INBOX_GROUPS: the unit of a merge. */
   grp: number;
-  /** Arrival order within the writer's run. */
+  /** Arrival order, increasing across runs of the writer. */
   seq: number;
+}
+
+/** One row (id 1): inbox rows up to latest_seq are reflected in telemetry_latest. */
+export interface TelemetryInboxCopiedTable {
+  id: number;
+  latest_seq: number;
 }
 
 export interface DeviceCommandsTable {
@@ -289,6 +295,7 @@ export interface Database {
   telemetry: TelemetryTable;
   telemetry_latest: TelemetryTable;
   telemetry_inbox: TelemetryInboxTable;
+  telemetry_inbox_copied: TelemetryInboxCopiedTable;
   device_commands: DeviceCommandsTable;
   organizations: OrganizationsTable;
   users: UsersTable;

@@ -196,8 +196,8 @@ export class TelemetryQuery {
   }
 
   /**
-   * The newest inbox row of each of the device's series: the writer copies them to telemetry_latest once a second
-   * (telemetry-inbox.ts), and in between they are newer than it. One statement with the telemetry_latest part,
+   * The newest inbox row of each of the device's series above the copied mark: the writer copies them to
+   * telemetry_latest once a second (telemetry-inbox.ts), and in between they are newer than it. One statement with the telemetry_latest part,
    * so a merge or copy between them cannot hide a value. SQLite takes the bare columns from the max(ts) row.
    */
   private newestUnmerged(deviceId: string, keys: string[] | null) {
@@ -208,6 +208,8 @@ export class TelemetryQuery {
       )
       .select(['s.key', sql<number>`max(i.ts)`.as('ts'), 'i.num', 'i.str', 'i.kind'])
       .where('s.device_id', '=', deviceId)
+      // Rows at or below the mark are in telemetry_latest already: at most a second of the group's rows is read.
+      .where('i.seq', '>', (eb) => eb.selectFrom('telemetry_inbox_copied').select('latest_seq').where('id', '=', 1))
       .groupBy('s.id');
     if (keys) query = query.where('s.key', 'in', keys);
     return query;

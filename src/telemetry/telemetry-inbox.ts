@@ -69,6 +69,7 @@ export class TelemetryInbox {
   private heldRows = 0;
   private readonly removePoint: SQLite.Statement;
   private readonly copyLatest: SQLite.Statement;
+  private readonly recordCopied: SQLite.Statement;
   private readonly copyLatestNow: SQLite.Transaction<() => void>;
   private readonly mergeGroup: SQLite.Transaction<(grp: number) => void>;
 
@@ -96,6 +97,8 @@ export class TelemetryInbox {
         'on conflict (series_id) do update set ts = excluded.ts, num = excluded.num, str = excluded.str, kind = excluded.kind ' +
         'where excluded.ts >= telemetry_latest.ts',
     );
+    // Readers of the latest values look in the inbox only above this (query.ts).
+    this.recordCopied = db.prepare('update telemetry_inbox_copied set latest_seq = ? where id = 1');
     this.copyLatestNow = db.transaction(() => this.copyAllLatest());
     const clear = db.prepare('delete from telemetry_inbox where grp = ?');
     this.mergeGroup = db.transaction((grp: number) => {
@@ -103,11 +106,20 @@ export class TelemetryInbox {
       move.run(grp);
       clear.run(grp);
     });
-    // Whatever an earlier run left (a crash, a kill) is merged first: afterwards the inbox is empty and what this
-    // object knows of it is exact.
+    // seq goes on from the last run's, so that a row of this run is never at or below the copied mark it left.
+    const last = db
+      .prepare(
+        'select max(coalesce((select max(seq) from telemetry_inbox), 0), ' +
+          'coalesce((select latest_seq from telemetry_inbox_copied where id = 1), 0)) as seq',
+      )
+      .get() as { seq: number };
+    // Whatever an earlier run left (a crash, a kill) is merged first (latestSeq 0: every row is copied to
+    // telemetry_latest too); afterwards the inbox is empty and what this object knows of it is exact.
     if ((db.prepare('select count(*) as n from telemetry_inbox').get() as { n: number }).n > 0) {
       for (let g = 0; g < INBOX_GROUPS; g++) withWriteLock(() => this.mergeGroup.immediate(g));
     }
+    this.seq = last.seq;
+    this.latestSeq = last.seq;
   }
 
   /** Rows waiting in all groups. */
@@ -180,9 +192,10 @@ export class TelemetryInbox {
     this.latestAt = now;
   }
 
-  /** Copies every row above latestSeq; the seq it reached counts once the transaction committed. */
+  /** Copies every row above latestSeq and records the seq it reached, which counts once the transaction committed. */
   private copyAllLatest(): void {
     for (let g = 0; g < INBOX_GROUPS; g++) this.copyLatest.run(g, this.latestSeq);
+    this.recordCopied.run(this.seq);
   }
 
   /** Undoes what `add` did to the series of a batch whose transaction rolled back (latest first). */

@@ -5,6 +5,7 @@ import * as m0003 from './0003_notifications.js';
 import * as m0004 from './0004_rules_alerts.js';
 import * as m0005 from './0005_integrations.js';
 import * as m0006 from './0006_telemetry_inbox.js';
+import * as m0007 from './0007_telemetry_inbox_copied.js';
 
 /**
  * Every migration, in order. Names sort lexically; a domain that needs a table adds its file here.
@@ -17,4 +18,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004_rules_alerts': m0004,
   '0005_integrations': m0005,
   '0006_telemetry_inbox': m0006,
+  '0007_telemetry_inbox_copied': m0007,
 };
