@@ -14,6 +14,8 @@
  * (writer, checkpointer, V8), and of the load generator, for both servers: with the load generator on the same
  * cores, the ratio is mostly the ratio of those sums, and they move less between runs than the rates do.
  * DEVICES, DURATION_S, WINDOWS (comma list), RATE_POINTS, RATE_S and DATABASE_URL override defaults.
+ * CPU_PROF_DIR=dir writes V8 CPU profiles of both servers there, a file per thread (profiling slows them: the
+ * figures of such a run are not comparable); `node --import tsx bench/_cpu-profile-summary.ts file` sums one up.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -33,6 +35,8 @@ const WINDOWS = (process.env.WINDOWS ?? process.env.WINDOW ?? '1,2,4,8').split('
 const RATE_POINTS = Number(process.env.RATE_POINTS ?? 50_000);
 const RATE_S = Number(process.env.RATE_S ?? 20);
 const DATABASE_URL = process.env.DATABASE_URL;
+const CPU_PROF_DIR = process.env.CPU_PROF_DIR;
+const profiled = (name: string) => (CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', join(CPU_PROF_DIR, name)] : []);
 const POINTS_PER_MESSAGE = 5;
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -118,13 +122,17 @@ const schema = DATABASE_URL ? await freshSchema(DATABASE_URL) : null;
 // 1. Fieldline.
 const dataDir = mkdtempSync(join(tmpdir(), 'fl-bench-ingest-'));
 const mqttPort = await freePort();
-const serving = await startServe({
-  FIELDLINE_DATA_DIR: dataDir,
-  FIELDLINE_ADMIN_PASSWORD: 'bench-password',
-  FIELDLINE_MQTT_PORT: String(mqttPort),
-  FIELDLINE_LOG_LEVEL: 'warn',
-  ...(schema ? { FIELDLINE_DATABASE_URL: schema.url } : {}),
-});
+const serving = await startServe(
+  {
+    FIELDLINE_DATA_DIR: dataDir,
+    FIELDLINE_ADMIN_PASSWORD: 'bench-password',
+    FIELDLINE_MQTT_PORT: String(mqttPort),
+    FIELDLINE_LOG_LEVEL: 'warn',
+    ...(schema ? { FIELDLINE_DATABASE_URL: schema.url } : {}),
+  },
+  undefined,
+  profiled('fieldline'),
+);
 const token = (
   await apiCall(serving.url, '/api/v1/auth/login', { body: { username: 'admin', password: 'bench-password' } })
 ).body.access_token;
@@ -170,7 +178,7 @@ rmSync(dataDir, { recursive: true, force: true });
 const ackedPoints = [...fl, flOpen].reduce((n, r) => n + r.messages, 0) * POINTS_PER_MESSAGE;
 
 // 2. The reference: a bare Aedes broker, same clients, same load.
-const bare = spawn(process.execPath, ['--import', 'tsx', join(here, '_bare-aedes.ts')], {
+const bare = spawn(process.execPath, [...profiled('bare-aedes'), '--import', 'tsx', join(here, '_bare-aedes.ts')], {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 const barePort = await new Promise<number>((resolve) => {

@@ -174,7 +174,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const telemetry = new TelemetryQuery(storage.db, caches.cache(CACHE_SPECS.latest), storage.dialect === 'sqlite');
   wireCacheInvalidation(bus, caches);
   if (config.redisUrl) health.register(redisHealthCheck(() => caches.redisHealth()));
-  const retention = new RetentionSweeper(storage.db, clock, log);
+  const retention = new RetentionSweeper(storage.db, storage.dialect, clock, log);
   // Credentials at rest (SMTP passwords, webhook and integration secrets): the current key seals, previous
   // keys (FIELDLINE_SECRET_KEY_PREVIOUS) still open what `fieldline secrets rotate` has not re-sealed yet.
   const credentials = SecretBox.forCredentials(

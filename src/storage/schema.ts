@@ -102,7 +102,7 @@ export interface TelemetryTable {
 export interface TelemetryInboxTable extends TelemetryTable {
   /** series_id mod INBOX_GROUPS: the unit of a merge. */
   grp: number;
-  /** Arrival order, increasing across runs of the writer. */
+  /** Arrival order; a run of the writer numbers its rows above every row and the copied mark it found. */
   seq: number;
 }
 

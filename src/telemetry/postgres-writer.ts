@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { isUniqueViolation } from '../storage/index.js';
+import { KEEP_NEWEST_LATEST } from './latest-values.js';
 import { type PointColumns, type SeriesDefinition, SeriesSlots, toColumns } from './point-columns.js';
 import type { PointBatchItem, PointWriter } from './point-store.js';
 import { nullArray, nullableNumberArray, numberArray, textArray } from './postgres-array-literal.js';
@@ -26,8 +27,7 @@ with points as (
 )
 insert into telemetry_latest (series_id, ts, num, str, kind)
 select * from unnest($6::bigint[], $7::bigint[], $8::float8[], $9::text[], $10::int[])
-on conflict (series_id) do update set ts = excluded.ts, num = excluded.num, str = excluded.str, kind = excluded.kind
-where excluded.ts >= telemetry_latest.ts`;
+${KEEP_NEWEST_LATEST}`;
 
 /**
  * A batch goes in first as plain inserts: an upsert's speculative insertion costs PostgreSQL about a third

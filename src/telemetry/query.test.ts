@@ -36,7 +36,7 @@ describe('TelemetryQuery over the inbox and telemetry', () => {
     storage = openStorage({ databaseUrl: null, dataDir: dir });
     await storage.migrate();
     writer = new SqliteColumnWriter(storage.sqlite as SQLite.Database);
-    query = new TelemetryQuery(storage.db);
+    query = new TelemetryQuery(storage.db, null, true);
   });
   afterEach(async () => {
     await storage.close();

@@ -32,12 +32,13 @@ export class TelemetryQuery {
    */
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly latestCache: Cache<Record<string, Point>> | null = null,
+    private readonly latestCache: Cache<Record<string, Point>> | null,
     /**
-     * Whether points may wait in the inbox (the SQLite writer's); PostgreSQL's stays empty, and there one
-     * statement for all series saves a round trip per key.
+     * Whether points may wait in the inbox: true on SQLite (its writer's), false on PostgreSQL, whose inbox stays
+     * empty — there one statement for all series saves a round trip per key, and the inbox's reads use SQLite's
+     * bare columns beside max(), which PostgreSQL refuses.
      */
-    private readonly inbox = true,
+    private readonly inbox: boolean,
   ) {}
 
   async range(q: RangeQuery): Promise<Record<string, Point[]>> {
@@ -179,26 +180,30 @@ export class TelemetryQuery {
     let stored = this.db
       .selectFrom('telemetry_latest as l')
       .innerJoin('telemetry_series as s', 's.id', 'l.series_id')
-      .select(['s.key', 'l.ts', 'l.num', 'l.str', 'l.kind'])
+      .select(['s.key', 'l.ts', 'l.num', 'l.str', 'l.kind', sql<number>`0`.as('from_inbox')])
       .where('s.device_id', '=', deviceId);
     if (keys) stored = stored.where('s.key', 'in', keys);
     const rows = this.inbox
       ? await stored.unionAll(this.newestUnmerged(deviceId, keys)).execute()
       : await stored.execute();
     const values: Record<string, Point> = {};
-    // The newest of both per key; the inbox rows come last, so they win a tie (the same point, copied).
+    // The newest of both per key; on a tie (the same point, copied) the inbox row, which a copy never lags.
+    const fromInbox = new Set<string>();
     for (const r of rows) {
       const ts = Number(r.ts);
       const known = values[r.key];
-      if (known === undefined || ts >= known.ts) values[r.key] = { ts, value: decodeValue(r.num, r.str, r.kind) };
+      if (known !== undefined && (ts < known.ts || (ts === known.ts && fromInbox.has(r.key)))) continue;
+      values[r.key] = { ts, value: decodeValue(r.num, r.str, r.kind) };
+      if (Number(r.from_inbox) === 1) fromInbox.add(r.key);
     }
     return Object.fromEntries(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 
   /**
    * The newest inbox row of each of the device's series above the copied mark: the writer copies them to
-   * telemetry_latest once a second (telemetry-inbox.ts), and in between they are newer than it. One statement with the telemetry_latest part,
-   * so a merge or copy between them cannot hide a value. SQLite takes the bare columns from the max(ts) row.
+   * telemetry_latest once a second (telemetry-inbox.ts), and in between they are newer than it. In one statement
+   * with the telemetry_latest part, so a merge or copy between them cannot hide a value. SQLite takes the bare
+   * columns from the max(ts) row.
    */
   private newestUnmerged(deviceId: string, keys: string[] | null) {
     let query = this.db
@@ -206,7 +211,7 @@ export class TelemetryQuery {
       .innerJoin('telemetry_inbox as i', (join) =>
         join.on('i.grp', '=', sql<number>`s.id % ${sql.lit(INBOX_GROUPS)}`).onRef('i.series_id', '=', 's.id'),
       )
-      .select(['s.key', sql<number>`max(i.ts)`.as('ts'), 'i.num', 'i.str', 'i.kind'])
+      .select(['s.key', sql<number>`max(i.ts)`.as('ts'), 'i.num', 'i.str', 'i.kind', sql<number>`1`.as('from_inbox')])
       .where('s.device_id', '=', deviceId)
       // Rows at or below the mark are in telemetry_latest already: at most a second of the group's rows is read.
       .where('i.seq', '>', (eb) => eb.selectFrom('telemetry_inbox_copied').select('latest_seq').where('id', '=', 1))

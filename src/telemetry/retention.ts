@@ -1,7 +1,8 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Clock, Lifecycle, Logger } from '../kernel/index.js';
-import type { Database } from '../storage/index.js';
+import type { Database, Dialect } from '../storage/index.js';
+import { copyNewestInboxRowsQuery } from './latest-values.js';
 
 export interface RetentionOptions {
   intervalMs: number;
@@ -22,6 +23,7 @@ export class RetentionSweeper implements Lifecycle {
 
   constructor(
     private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly options: RetentionOptions = DEFAULT_RETENTION,
@@ -65,25 +67,27 @@ export class RetentionSweeper implements Lifecycle {
         .where('d.organization_id', '=', org.id)
         .execute();
       for (const { id } of series) deleted += await this.trimSeries(Number(id), cutoff);
-      // Expired points not merged out of the inbox yet (a new series that began with old data), in one statement
-      // for the organization: the inbox is small, and a statement per series would take the write lock as often.
-      const unmerged = await this.db
-        .deleteFrom('telemetry_inbox')
-        .where('ts', '<', cutoff)
-        .where(
-          'series_id',
-          'in',
-          this.db
-            .selectFrom('telemetry_series as s')
-            .innerJoin('devices as d', 'd.id', 's.device_id')
-            .select('s.id')
-            .where('d.organization_id', '=', org.id),
-        )
-        .executeTakeFirst();
-      deleted += Number(unmerged.numDeletedRows);
+      if (this.dialect === 'sqlite') deleted += await this.trimInbox(org.id, cutoff);
     }
     if (deleted > 0) this.log.info({ deleted }, 'retention removed old telemetry');
     return deleted;
+  }
+
+  /**
+   * Expired points not merged out of the SQLite inbox yet (a new series that began with old data), in one
+   * transaction for the organization: the inbox is small, and a statement per series would take the write lock
+   * as often. A row above the copied mark may be its series' latest value, which telemetry_latest does not hold
+   * yet (telemetry-inbox.ts): the newest of those is copied there first, so the latest value never moves back.
+   */
+  private trimInbox(organizationId: string, cutoff: number): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const expired = sql<boolean>`ts < ${cutoff} and series_id in (select s.id from telemetry_series s
+        join devices d on d.id = s.device_id where d.organization_id = ${organizationId})`;
+      const copied = sql<boolean>`seq > (select latest_seq from telemetry_inbox_copied where id = 1) and ${expired}`;
+      await copyNewestInboxRowsQuery(copied).execute(trx);
+      const r = await trx.deleteFrom('telemetry_inbox').where(expired).executeTakeFirst();
+      return Number(r.numDeletedRows);
+    });
   }
 
   private async trimSeries(seriesId: number, cutoff: number): Promise<number> {

@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import type SQLite from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger, systemClock } from '../kernel/index.js';
 import { openStorage, type Storage } from '../storage/index.js';
 import { type PointColumns, SeriesSlots, toColumns } from './point-columns.js';
 import type { PointBatchItem } from './point-store.js';
 import { TelemetryQuery } from './query.js';
+import { RetentionSweeper } from './retention.js';
 import { SqliteColumnWriter } from './sqlite-column-writer.js';
 import { DEFAULT_INBOX_OPTIONS, type InboxOptions } from './telemetry-inbox.js';
 
@@ -71,6 +73,25 @@ function withUnknownSlot(columns: PointColumns, slot: number): PointColumns {
     kind: Uint8Array.from([...columns.kind, 0]),
   };
 }
+
+/**
+ * Points of this value make their batch's COMMIT fail (a deferred foreign key, checked at COMMIT), after
+ * everything the batch does — the copy to telemetry_latest included — has run.
+ */
+const FAILS_AT_COMMIT = -666;
+function failAtCommit(): void {
+  db.exec(`create table if not exists parent (id integer primary key);
+    create table if not exists child (p integer references parent (id) deferrable initially deferred);
+    create trigger if not exists fail_inbox after insert on telemetry_inbox when new.num = ${FAILS_AT_COMMIT}
+      begin insert into child values (42); end;
+    create trigger if not exists fail_direct after insert on telemetry when new.num = ${FAILS_AT_COMMIT}
+      begin insert into child values (42); end;
+    create trigger if not exists fail_resend after update on telemetry when new.num = ${FAILS_AT_COMMIT}
+      begin insert into child values (42); end;`);
+}
+const copiedMark = () =>
+  (db.prepare('select latest_seq from telemetry_inbox_copied where id = 1').get() as { latest_seq: number }).latest_seq;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('SqliteColumnWriter', () => {
   it('stores every kind of value and keeps the newest point of each series as latest', () => {
@@ -259,6 +280,73 @@ describe('SqliteColumnWriter', () => {
       expect(latest()).toEqual([{ device_id: 'd1', key: 't', ts: 5, num: null, str: 'five' }]);
     });
 
+    it('keep a committed point after a later batch copied and then failed at COMMIT', async () => {
+      failAtCommit();
+      writer = new SqliteColumnWriter(db, { ...DEFAULT_INBOX_OPTIONS, latestEveryMs: 50 });
+      write([{ deviceId: 'd1', readings: [{ ts: 1, key: 'first', value: 1 }] }]); // copied: the first batch
+      write([{ deviceId: 'd1', readings: [{ ts: 1, key: 'x', value: 7 }] }]); // waits above the mark
+      await sleep(80);
+      // This batch copies x's row, then its COMMIT fails: the copy is undone, and so must be what the writer
+      // believes of it.
+      expect(() => write([{ deviceId: 'd2', readings: [{ ts: 1, key: 'p', value: FAILS_AT_COMMIT }] }])).toThrow(
+        /FOREIGN KEY/,
+      );
+      write([{ deviceId: 'd3', readings: [{ ts: 1, key: 'y', value: 2 }] }]);
+      writer.inbox.mergeAll();
+      expect(await exact('d1')).toEqual({ first: { ts: 1, value: 1 }, x: { ts: 1, value: 7 } });
+      expect(latest()).toContainEqual({ device_id: 'd1', key: 'x', ts: 1, num: 7, str: null });
+    });
+
+    it('number the rows of a new run above the mark the last one left, even after a failed first batch', async () => {
+      failAtCommit();
+      writer = new SqliteColumnWriter(db, SELDOM);
+      write([{ deviceId: 'd1', readings: [{ ts: 1, key: 't', value: 1 }] }]); // copied: the first batch
+      write([{ deviceId: 'd1', readings: [2, 3, 4, 5].map((ts) => ({ ts, key: 't', value: ts })) }]);
+      // A clean stop: every row merged, and so copied, which the mark records.
+      writer.inbox.mergeAll();
+      expect(copiedMark()).toBe(5);
+      slots = new SeriesSlots();
+      writer = new SqliteColumnWriter(db, SELDOM);
+      expect(() => write([{ deviceId: 'd2', readings: [{ ts: 1, key: 'p', value: FAILS_AT_COMMIT }] }])).toThrow(
+        /FOREIGN KEY/,
+      );
+      write([{ deviceId: 'd1', readings: [{ ts: 9, key: 't', value: 9 }] }]);
+      expect(await exact('d1')).toEqual({ t: { ts: 9, value: 9 } });
+    });
+
+    it('record the seq each copy reached, so readers look only above it', () => {
+      write([{ deviceId: 'd1', readings: [{ ts: 1, key: 't', value: 1 }] }]);
+      write([{ deviceId: 'd1', readings: [{ ts: 2, key: 't', value: 2 }] }]);
+      expect(copiedMark()).toBe(2);
+      slots = new SeriesSlots();
+      writer = new SqliteColumnWriter(db, SELDOM);
+      write([{ deviceId: 'd1', readings: [{ ts: 3, key: 't', value: 3 }] }]); // copied: the first batch of a run
+      write([{ deviceId: 'd1', readings: [{ ts: 4, key: 't', value: 4 }] }]);
+      expect(copiedMark()).toBe(3);
+      writer.inbox.refreshLatest(performance.now());
+      expect(copiedMark()).toBe(4);
+    });
+
+    it('never move back when retention deletes an expired inbox row not copied yet', async () => {
+      const day = 86_400_000;
+      const now = Date.now();
+      db.prepare(
+        `insert into organizations (id, name, slug, settings, created_at, updated_at)
+         values ('o1', 'Plant', 'plant-retention', '{"retention_days":1}', 0, 0)`,
+      ).run();
+      db.prepare(
+        `insert into devices (id, organization_id, name, device_type, token_hash, created_at, updated_at)
+         values ('d1', 'o1', 'D1', 'sensor', 'hash', 0, 0)`,
+      ).run();
+      writer = new SqliteColumnWriter(db, SELDOM);
+      write([{ deviceId: 'd1', readings: [{ ts: now - 5 * day, key: 't', value: 1 }] }]); // copied
+      write([{ deviceId: 'd1', readings: [{ ts: now - 4 * day, key: 't', value: 2 }] }]); // above the mark
+      const sweeper = new RetentionSweeper(storage.db, 'sqlite', systemClock, createLogger('silent'));
+      expect(await sweeper.sweep()).toBe(2);
+      expect(await exact('d1')).toEqual({ t: { ts: now - 4 * day, value: 2 } });
+      expect(rows()).toEqual([]);
+    });
+
     it('are copied by the merge a restart runs, after a kill left them in the inbox only', async () => {
       writer = new SqliteColumnWriter(db, SELDOM);
       write([{ deviceId: 'd1', readings: [{ ts: 1, key: 't', value: 1 }] }]);
@@ -269,6 +357,14 @@ describe('SqliteColumnWriter', () => {
   });
 
   it('stores each series and timestamp once, with its last value, and reads the latest values exactly, whatever the order of points, resends and merges', async () => {
+    const failedPoints = fc.array(
+      fc.record({
+        device: fc.constantFrom('a', 'b', 'c'),
+        key: fc.constantFrom('x', 'y'),
+        ts: fc.integer({ min: 0, max: 12 }),
+      }),
+      { minLength: 1, maxLength: 4 },
+    );
     const step = fc.oneof(
       fc.record({
         batch: fc.array(
@@ -282,22 +378,17 @@ describe('SqliteColumnWriter', () => {
       }),
       // A batch that fails after some of its points were written (a slot the writer was never told about):
       // it must leave nothing behind, in the tables or in what the writer believes of them.
-      fc.record({
-        failing: fc.array(
-          fc.record({
-            device: fc.constantFrom('a', 'b', 'c'),
-            key: fc.constantFrom('x', 'y'),
-            ts: fc.integer({ min: 0, max: 12 }),
-          }),
-          { minLength: 1, maxLength: 4 },
-        ),
-      }),
+      fc.record({ failing: failedPoints }),
+      // A batch whose COMMIT fails after all of it ran, the copy to telemetry_latest included.
+      fc.record({ failsAtCommit: failedPoints }),
+      fc.constant({ read: true as const }),
       fc.constant({ merge: 'due' as const }),
       fc.constant({ merge: 'one' as const }),
       fc.constant({ merge: 'restart' as const }),
       fc.constant({ merge: 'refresh' as const }),
     );
     const query = new TelemetryQuery(storage.db, null, true);
+    failAtCommit();
     await fc.assert(
       fc.asyncProperty(fc.array(step, { maxLength: 30 }), fc.boolean(), async (steps, everyBatch) => {
         db.exec(
@@ -307,6 +398,22 @@ describe('SqliteColumnWriter', () => {
         const options = { ...(everyBatch ? EVERY_BATCH : SELDOM), mergeRows: 3, capRows: 8 };
         writer = new SqliteColumnWriter(db, options);
         const model = new Map<string, number>();
+        const newest = () => {
+          const points = new Map<string, { ts: number; value: number }>();
+          for (const [k, v] of model) {
+            const [device, key, ts] = k.split('/') as [string, string, string];
+            const known = points.get(`${device}/${key}`);
+            if (!known || Number(ts) > known.ts) points.set(`${device}/${key}`, { ts: Number(ts), value: v });
+          }
+          return points;
+        };
+        const readLatest = async () => {
+          const read = new Map<string, { ts: number; value: unknown }>();
+          for (const device of ['a', 'b', 'c'])
+            for (const [key, point] of Object.entries(await query.latest(device, null)))
+              read.set(`${device}/${key}`, point);
+          return read;
+        };
         let value = 0;
         for (const s of steps) {
           if ('batch' in s) {
@@ -327,7 +434,14 @@ describe('SqliteColumnWriter', () => {
             const broken = withUnknownSlot(columns, 9_999);
             expect(n).toBeGreaterThan(0);
             expect(() => writer.write(broken)).toThrow(/slot 9999/);
-          } else if (s.merge === 'due') writer.inbox.mergeDue();
+          } else if ('failsAtCommit' in s) {
+            const batch = s.failsAtCommit.map((p) => ({
+              deviceId: p.device,
+              readings: [{ ts: p.ts, key: p.key, value: FAILS_AT_COMMIT }],
+            }));
+            expect(() => write(batch)).toThrow(/FOREIGN KEY/);
+          } else if ('read' in s) expect(await readLatest()).toEqual(newest());
+          else if (s.merge === 'due') writer.inbox.mergeDue();
           else if (s.merge === 'one') writer.inbox.mergeOne();
           else if (s.merge === 'refresh') writer.inbox.refreshLatest(performance.now());
           else {
@@ -341,22 +455,12 @@ describe('SqliteColumnWriter', () => {
         expect(new Map(stored).size).toBe(stored.length);
         expect(new Map(stored)).toEqual(model);
         // Latest: the value at each series' highest ts, read exactly at any moment, and in the table after merges.
-        const newest = new Map<string, { ts: number; value: number }>();
-        for (const [k, v] of model) {
-          const [device, key, ts] = k.split('/') as [string, string, string];
-          const known = newest.get(`${device}/${key}`);
-          if (!known || Number(ts) > known.ts) newest.set(`${device}/${key}`, { ts: Number(ts), value: v });
-        }
-        const read = new Map<string, { ts: number; value: unknown }>();
-        for (const device of ['a', 'b', 'c'])
-          for (const [key, point] of Object.entries(await query.latest(device, null)))
-            read.set(`${device}/${key}`, point);
-        expect(read).toEqual(newest);
+        expect(await readLatest()).toEqual(newest());
         writer.inbox.mergeAll();
         const table = (latest() as { device_id: string; key: string; ts: number; num: number }[]).map(
           (r) => [`${r.device_id}/${r.key}`, { ts: r.ts, value: r.num }] as const,
         );
-        expect(new Map(table)).toEqual(newest);
+        expect(new Map(table)).toEqual(newest());
       }),
       { numRuns: 600 },
     );

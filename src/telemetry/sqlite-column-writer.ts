@@ -2,6 +2,7 @@ import type SQLite from 'better-sqlite3';
 // The file alone, not storage/index.ts: the writer thread loads this module and needs neither Kysely nor pg.
 import { withWriteLock } from '../storage/write-lock.js';
 import { INBOX_GROUPS, inboxGroupOf } from './inbox-groups.js';
+import { KEEP_NEWEST_LATEST } from './latest-values.js';
 import type { PointColumns, SeriesDefinition } from './point-columns.js';
 import { DEFAULT_INBOX_OPTIONS, type InboxOptions, type InboxSeries, TelemetryInbox } from './telemetry-inbox.js';
 import { ValueKind } from './values.js';
@@ -27,8 +28,9 @@ interface SlotSeries extends InboxSeries {
  * below its series' newest ts (a resend, a device replaying its buffer) is written to `telemetry` directly,
  * after its inbox twin, if any, is removed: so each (series, ts) is stored in one place, and its last value wins.
  *
- * One prepared single-row statement per point: measured against prepared multi-row `VALUES (…),(…)` upserts
- * of 16 to 200 rows on the same batches, single rows wrote ~95–140k rows/s and multi-row ones ~65–70k.
+ * A point written directly takes one prepared single-row statement: measured against prepared multi-row
+ * `VALUES (…),(…)` upserts of 16 to 200 rows on the same batches, single rows wrote ~95–140k rows/s and multi-row
+ * ones ~65–70k. Inbox appends go a few rows to a statement, the size measured best (APPEND_ROWS, telemetry-inbox.ts).
  */
 export class SqliteColumnWriter {
   private readonly slots: (SlotSeries | undefined)[] = [];
@@ -36,12 +38,12 @@ export class SqliteColumnWriter {
   private readonly selectSeries: SQLite.Statement<[string, string], { id: number; ts: number | null }>;
   private readonly insertPoint: SQLite.Statement;
   private readonly upsertLatest: SQLite.Statement;
-  private readonly writeBatch: SQLite.Transaction<
-    (columns: PointColumns, created: SlotSeries[], added: Uint32Array) => void
-  >;
   readonly inbox: TelemetryInbox;
 
-  constructor(db: SQLite.Database, inboxOptions: InboxOptions = DEFAULT_INBOX_OPTIONS) {
+  constructor(
+    private readonly db: SQLite.Database,
+    inboxOptions: InboxOptions = DEFAULT_INBOX_OPTIONS,
+  ) {
     this.inbox = new TelemetryInbox(db, inboxOptions);
     this.insertSeries = db.prepare(
       'insert into telemetry_series (device_id, key) values (?, ?) on conflict do nothing',
@@ -56,12 +58,7 @@ export class SqliteColumnWriter {
         'on conflict (series_id, ts) do update set num = excluded.num, str = excluded.str, kind = excluded.kind',
     );
     this.upsertLatest = db.prepare(
-      'insert into telemetry_latest (series_id, ts, num, str, kind) values (?, ?, ?, ?, ?) ' +
-        'on conflict (series_id) do update set ts = excluded.ts, num = excluded.num, str = excluded.str, kind = excluded.kind ' +
-        'where excluded.ts >= telemetry_latest.ts',
-    );
-    this.writeBatch = db.transaction((columns: PointColumns, created: SlotSeries[], added: Uint32Array) =>
-      this.insert(columns, created, added),
+      `insert into telemetry_latest (series_id, ts, num, str, kind) values (?, ?, ?, ?, ?) ${KEEP_NEWEST_LATEST}`,
     );
   }
 
@@ -83,7 +80,7 @@ export class SqliteColumnWriter {
     const created: SlotSeries[] = [];
     const added = new Uint32Array(INBOX_GROUPS);
     try {
-      withWriteLock(() => this.writeBatch.immediate(columns, created, added));
+      withWriteLock(this.db, () => this.insert(columns, created, added));
       this.inbox.committed(added);
     } catch (err) {
       // Series rows created inside the rolled-back transaction do not exist: their ids must not be cached.

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type SQLite from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openStorage, type Storage } from '../storage/index.js';
 import type { PointBatchItem } from './point-store.js';
 import { SqliteThreadWriter, TelemetryWriteError } from './sqlite-thread-writer.js';
@@ -68,6 +68,28 @@ describe('SqliteThreadWriter', () => {
       { device_id: 'd1', ts: 3, num: 3 },
     ]);
   });
+
+  it('brings telemetry_latest (what Grafana reads) up to date when idle, before the inbox is all merged', async () => {
+    const both = (value: number): PointBatchItem[] => [
+      { deviceId: 'd1', readings: [{ ts: value, key: 'a', value }] },
+      { deviceId: 'd1', readings: [{ ts: value, key: 'b', value }] },
+    ];
+    await writer.write(both(1));
+    // Not copied by its batch (a second has not passed since the first batch's copy).
+    await writer.write(both(2));
+    const latest = () =>
+      db.prepare('select series_id, num from telemetry_latest order by series_id').all() as { num: number }[];
+    const inbox = () => (db.prepare('select count(*) as n from telemetry_inbox').get() as { n: number }).n;
+    // Series 1 and 2 are in different inbox groups, and an idle tick merges one group: only the refresh brings
+    // both latest values up while the other group's rows are still in the inbox.
+    await vi.waitFor(
+      () => {
+        expect(latest().map((r) => r.num)).toEqual([2, 2]);
+        expect(inbox()).toBeGreaterThan(0);
+      },
+      { timeout: 12_000, interval: 20 },
+    );
+  }, 15_000);
 
   it('writes what was sent before close() and refuses afterwards', async () => {
     const writes = [writer.write(batch('d1', 1, 1)), writer.write(batch('d2', 1, 2)), writer.write(batch('d3', 1, 3))];

@@ -41,9 +41,9 @@ const writer = new SqliteColumnWriter(db);
 
 /**
  * Without a batch for this long, the thread brings telemetry_latest up to date and merges the inbox a group at a
- * time (see telemetry-inbox.ts).
+ * time (see telemetry-inbox.ts); it looks this often.
  */
-const IDLE_MERGE_MS = 1000;
+const IDLE_MS = 1000;
 let lastWriteAt = 0;
 
 /** Merges run after a batch was answered, so its acknowledgement never waits for one; a failure is retried. */
@@ -56,11 +56,11 @@ function merge(step: () => unknown): void {
 }
 const idleMerges = setInterval(() => {
   const now = performance.now();
-  if (now - lastWriteAt < IDLE_MERGE_MS) return;
+  if (now - lastWriteAt < IDLE_MS) return;
   // telemetry_latest catches up with the last batches' points, then one group moves into `telemetry`.
   merge(() => writer.inbox.refreshLatest(now));
   if (writer.inbox.size > 0) merge(() => writer.inbox.mergeOne());
-}, IDLE_MERGE_MS);
+}, IDLE_MS);
 
 port.on('message', (message: ToWriterThread) => {
   switch (message.type) {

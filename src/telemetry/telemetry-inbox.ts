@@ -1,6 +1,7 @@
 import type SQLite from 'better-sqlite3';
 import { withWriteLock } from '../storage/write-lock.js';
 import { INBOX_GROUPS, inboxGroupOf } from './inbox-groups.js';
+import { copyNewestInboxRows } from './latest-values.js';
 
 /** What the inbox must know of a series to keep every (series, ts) stored once across telemetry and inbox. */
 export interface InboxSeries {
@@ -70,11 +71,10 @@ export class TelemetryInbox {
   private readonly removePoint: SQLite.Statement;
   private readonly copyLatest: SQLite.Statement;
   private readonly recordCopied: SQLite.Statement;
-  private readonly copyLatestNow: SQLite.Transaction<() => void>;
-  private readonly mergeGroup: SQLite.Transaction<(grp: number) => void>;
+  private readonly mergeGroup: (grp: number) => void;
 
   constructor(
-    db: SQLite.Database,
+    private readonly db: SQLite.Database,
     private readonly options: InboxOptions = DEFAULT_INBOX_OPTIONS,
   ) {
     const insert = 'insert into telemetry_inbox (grp, seq, series_id, ts, num, str, kind) values ';
@@ -88,24 +88,19 @@ export class TelemetryInbox {
         'select series_id, ts, num, str, kind from telemetry_inbox where grp = ? order by series_id, ts, seq ' +
         'on conflict (series_id, ts) do update set num = excluded.num, str = excluded.str, kind = excluded.kind',
     );
-    // The newest row of each series of a group (above a seq) into telemetry_latest. Inbox rows of a series are
-    // always newer than its stored points, and a resend of its newest point leaves the inbox (see `remove`) and
-    // updates telemetry_latest itself — so the newest inbox row, when there is one, is the series' latest value.
-    this.copyLatest = db.prepare(
-      'insert into telemetry_latest (series_id, ts, num, str, kind) ' +
-        'select series_id, max(ts), num, str, kind from telemetry_inbox where grp = ? and seq > ? group by series_id ' +
-        'on conflict (series_id) do update set ts = excluded.ts, num = excluded.num, str = excluded.str, kind = excluded.kind ' +
-        'where excluded.ts >= telemetry_latest.ts',
-    );
+    // The newest row of each series of a group (above a seq) into telemetry_latest. The newest inbox row of a
+    // series is its latest value unless a point at or below its newest ts came by the direct path since (after a
+    // rolled-back batch left maxTs high, or a resend of its newest point, see `remove`), and then the direct path
+    // updated telemetry_latest itself: the clause that keeps the newer value decides between the two.
+    this.copyLatest = db.prepare(copyNewestInboxRows('grp = ? and seq > ?'));
     // Readers of the latest values look in the inbox only above this (query.ts).
     this.recordCopied = db.prepare('update telemetry_inbox_copied set latest_seq = ? where id = 1');
-    this.copyLatestNow = db.transaction(() => this.copyAllLatest());
     const clear = db.prepare('delete from telemetry_inbox where grp = ?');
-    this.mergeGroup = db.transaction((grp: number) => {
+    this.mergeGroup = (grp: number) => {
       this.copyLatest.run(grp, this.latestSeq);
       move.run(grp);
       clear.run(grp);
-    });
+    };
     // seq goes on from the last run's, so that a row of this run is never at or below the copied mark it left.
     const last = db
       .prepare(
@@ -116,7 +111,7 @@ export class TelemetryInbox {
     // Whatever an earlier run left (a crash, a kill) is merged first (latestSeq 0: every row is copied to
     // telemetry_latest too); afterwards the inbox is empty and what this object knows of it is exact.
     if ((db.prepare('select count(*) as n from telemetry_inbox').get() as { n: number }).n > 0) {
-      for (let g = 0; g < INBOX_GROUPS; g++) withWriteLock(() => this.mergeGroup.immediate(g));
+      for (let g = 0; g < INBOX_GROUPS; g++) withWriteLock(db, () => this.mergeGroup(g));
     }
     this.seq = last.seq;
     this.latestSeq = last.seq;
@@ -187,7 +182,7 @@ export class TelemetryInbox {
   refreshLatest(now: number): void {
     if (this.seq === this.latestSeq) return;
     const reached = this.seq;
-    withWriteLock(() => this.copyLatestNow.immediate());
+    withWriteLock(this.db, () => this.copyAllLatest());
     this.latestSeq = reached;
     this.latestAt = now;
   }
@@ -246,10 +241,16 @@ export class TelemetryInbox {
   /** Merges every group: at close, so the file a clean stop leaves has everything in `telemetry`. */
   mergeAll(): void {
     for (let g = 0; g < INBOX_GROUPS; g++) if ((this.counts[g] ?? 0) > 0) this.merge(g);
+    // The inbox is empty and every row it held is reflected in telemetry_latest: the mark moves up to the last
+    // seq, so the next run's rows are numbered above every one of this run's.
+    if (this.latestSeq === this.seq) return;
+    const reached = this.seq;
+    withWriteLock(this.db, () => this.recordCopied.run(reached));
+    this.latestSeq = reached;
   }
 
   private merge(g: number): void {
-    withWriteLock(() => this.mergeGroup.immediate(g));
+    withWriteLock(this.db, () => this.mergeGroup(g));
     this.total -= this.counts[g] ?? 0;
     this.counts[g] = 0;
     // (A series' group follows its id; one whose id changed since is no longer in this group's rows.)

@@ -35,8 +35,13 @@ export function runCli(args: string[], env: Record<string, string> = {}, cwd = R
  * Starts `fieldline serve` (HTTP on port 0 unless env says otherwise) and resolves once the banner shows the
  * URL it listens on and /health answers.
  */
-export async function startServe(env: Record<string, string>, cwd = ROOT): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve'], {
+export async function startServe(
+  env: Record<string, string>,
+  cwd = ROOT,
+  /** Options for node itself (NODE_OPTIONS refuses some, --cpu-prof among them). */
+  nodeArgs: string[] = [],
+): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve'], {
     env: childEnv({ FIELDLINE_HTTP_PORT: '0', FIELDLINE_MQTT_PORT: '0', ...env }),
     cwd,
   });
