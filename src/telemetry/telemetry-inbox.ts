@@ -196,6 +196,8 @@ export class TelemetryInbox {
   /** Undoes what `add` did to the series of a batch whose transaction rolled back (latest first). */
   rolledBack(): void {
     this.heldRows = 0;
+    // The copy rolled back with the batch: latestSeq stays where the last committed copy left it. latestAt is
+    // left as it is, which only delays the next copy (reads are exact either way).
     this.latestCopied = null;
     for (let i = this.touched.length - 1; i >= 0; i--) {
       const { series, grp } = this.touched[i] as { series: InboxSeries; grp: number };
