@@ -15,7 +15,8 @@
  * cores, the ratio is mostly the ratio of those sums, and they move less between runs than the rates do.
  * DEVICES, DURATION_S, WINDOWS (comma list), RATE_POINTS, RATE_S and DATABASE_URL override defaults.
  * CPU_PROF_DIR=dir writes V8 CPU profiles of both servers there, a file per thread (profiling slows them: the
- * figures of such a run are not comparable); `node --import tsx bench/_cpu-profile-summary.ts file` sums one up.
+ * figures of such a run are not comparable); `node --import tsx bench/_cpu-profile-summary.ts [--top N] files…`
+ * sums each up.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -186,17 +186,22 @@ export class TelemetryQuery {
     const rows = this.inbox
       ? await stored.unionAll(this.newestUnmerged(deviceId, keys)).execute()
       : await stored.execute();
-    const values: Record<string, Point> = {};
-    // The newest of both per key; on a tie (the same point, copied) the inbox row, which a copy never lags.
-    const fromInbox = new Set<string>();
+    // At most a row per key from each table: the newer wins, and on a tie (the same point, copied) the inbox's.
+    const newest = new Map<string, (typeof rows)[number]>();
     for (const r of rows) {
+      const known = newest.get(r.key);
       const ts = Number(r.ts);
-      const known = values[r.key];
-      if (known !== undefined && (ts < known.ts || (ts === known.ts && fromInbox.has(r.key)))) continue;
-      values[r.key] = { ts, value: decodeValue(r.num, r.str, r.kind) };
-      if (Number(r.from_inbox) === 1) fromInbox.add(r.key);
+      if (known === undefined || ts > Number(known.ts) || (ts === Number(known.ts) && Number(r.from_inbox) === 1))
+        newest.set(r.key, r);
     }
-    return Object.fromEntries(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return Object.fromEntries(
+      [...newest.keys()]
+        .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+        .map((key) => {
+          const r = newest.get(key) as (typeof rows)[number];
+          return [key, { ts: Number(r.ts), value: decodeValue(r.num, r.str, r.kind) }];
+        }),
+    );
   }
 
   /**

@@ -2,7 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type Kysely, sql } from 'kysely';
 import type { Clock, Lifecycle, Logger } from '../kernel/index.js';
 import type { Database, Dialect } from '../storage/index.js';
-import { copyNewestInboxRowsQuery } from './latest-values.js';
+import { COPY_NEWEST_INBOX_ROWS } from './latest-values.js';
 
 export interface RetentionOptions {
   intervalMs: number;
@@ -84,7 +84,8 @@ export class RetentionSweeper implements Lifecycle {
       const expired = sql<boolean>`ts < ${cutoff} and series_id in (select s.id from telemetry_series s
         join devices d on d.id = s.device_id where d.organization_id = ${organizationId})`;
       const copied = sql<boolean>`seq > (select latest_seq from telemetry_inbox_copied where id = 1) and ${expired}`;
-      await copyNewestInboxRowsQuery(copied).execute(trx);
+      const { before, after } = COPY_NEWEST_INBOX_ROWS;
+      await sql`${sql.raw(before)}${copied}${sql.raw(after)}`.execute(trx);
       const r = await trx.deleteFrom('telemetry_inbox').where(expired).executeTakeFirst();
       return Number(r.numDeletedRows);
     });

@@ -1,7 +1,7 @@
 import type SQLite from 'better-sqlite3';
 import { withWriteLock } from '../storage/write-lock.js';
 import { INBOX_GROUPS, inboxGroupOf } from './inbox-groups.js';
-import { copyNewestInboxRows } from './latest-values.js';
+import { COPY_NEWEST_INBOX_ROWS } from './latest-values.js';
 
 /** What the inbox must know of a series to keep every (series, ts) stored once across telemetry and inbox. */
 export interface InboxSeries {
@@ -92,7 +92,8 @@ export class TelemetryInbox {
     // series is its latest value unless a point at or below its newest ts came by the direct path since (after a
     // rolled-back batch left maxTs high, or a resend of its newest point, see `remove`), and then the direct path
     // updated telemetry_latest itself: the clause that keeps the newer value decides between the two.
-    this.copyLatest = db.prepare(copyNewestInboxRows('grp = ? and seq > ?'));
+    const { before, after } = COPY_NEWEST_INBOX_ROWS;
+    this.copyLatest = db.prepare(`${before}grp = ? and seq > ?${after}`);
     // Readers of the latest values look in the inbox only above this (query.ts).
     this.recordCopied = db.prepare('update telemetry_inbox_copied set latest_seq = ? where id = 1');
     const clear = db.prepare('delete from telemetry_inbox where grp = ?');
