@@ -15,13 +15,18 @@ for (const file of process.argv.slice(2)) {
   }
   const r = JSON.parse(readFileSync(file, 'utf8'));
   passed += r.numPassedTests;
-  failed += r.numFailedTests + (r.numFailedTestSuites ?? 0);
+  failed += r.numFailedTests;
   skipped += r.numPendingTests + r.numTodoTests;
   for (const suite of r.testResults ?? []) {
     const name = relative(process.cwd(), suite.name);
-    if (suite.status === 'failed' && suite.message) console.error(`${name}: ${suite.message.split('\n')[0]}`);
-    for (const t of suite.assertionResults ?? [])
-      if (t.status !== 'passed') console.error(`${t.status}: ${name} › ${t.fullName}`);
+    const tests = suite.assertionResults ?? [];
+    // A file that failed with no failing test failed outside one; it counts once. (numFailedTestSuites would
+    // also count the file and every describe block around a failing test.)
+    if (suite.status === 'failed' && !tests.some((t) => t.status === 'failed')) {
+      failed++;
+      console.error(`${name}: ${(suite.message || 'failed outside a test').split('\n')[0]}`);
+    }
+    for (const t of tests) if (t.status !== 'passed') console.error(`${t.status}: ${name} › ${t.fullName}`);
   }
 }
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);

@@ -1,6 +1,29 @@
+import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { ADMIN_PASSWORD, freePort } from '../helpers/app.js';
 import { describeInBrowser, logIn, openFromNav, screenshot, useUi } from '../helpers/browser.js';
+import { expectStatus, statusUntil, TestBroker } from '../helpers/integrations.js';
+
+/**
+ * What the server pushed to the page over Socket.IO (WebSocket frames and long-polling answers alike), so a
+ * test can wait until the page has an event in hand.
+ */
+function watchPushes(page: Page) {
+  const waiters: { match: (text: string) => boolean; resolve: () => void }[] = [];
+  const received = (text: string) => {
+    for (const w of waiters.filter((w) => w.match(text))) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  };
+  page.on('websocket', (ws) => ws.on('framereceived', (f) => received(String(f.payload))));
+  page.on('response', (r) => {
+    if (r.url().includes('/socket.io/')) r.text().then(received, () => {});
+  });
+  return {
+    until: (match: (text: string) => boolean) => new Promise<void>((resolve) => waiters.push({ match, resolve })),
+  };
+}
 
 describeInBrowser('web UI: integrations', () => {
   const ui = useUi({ mqtt: true });
@@ -55,5 +78,67 @@ describeInBrowser('web UI: integrations', () => {
     await listed.getByText('ok', { exact: true }).waitFor();
     expect(await listed.getByRole('cell', { name: 'yes' }).count()).toBe(1);
     await screenshot(page, '07-integrations');
+  });
+
+  it('shows a connection made while the page was loading, not the older answer of its load', async () => {
+    const { t } = ui;
+    // A broker that is down when the integration is created, and comes up while the page's load is held.
+    const broker = new TestBroker();
+    await broker.start();
+    await broker.stop();
+    const created = expectStatus(
+      await t.api('/api/v1/integrations', {
+        token: t.adminToken,
+        body: {
+          type: 'mqtt',
+          name: 'Late broker',
+          config: {
+            broker: {
+              host: '127.0.0.1',
+              port: broker.port,
+              username: 'plant',
+              password: 'plant-secret-pw',
+              reconnect_min_ms: 200,
+              reconnect_max_ms: 1000,
+            },
+            topics: {},
+          },
+        },
+      }),
+      201,
+    );
+    const id = created.body.id as string;
+    try {
+      await statusUntil(t, t.adminToken, id, (s) => s.connection_error !== null, 'the first attempt to fail');
+      const page = await ui.page();
+      const pushes = watchPushes(page);
+      await logIn(page, 'admin', ADMIN_PASSWORD);
+      await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+
+      // The detail page's load is answered by the server while the broker is down, and that answer reaches
+      // the page only after the page has been pushed the connection's success.
+      let held = false;
+      await page.route(new RegExp(`/api/v1/integrations/${id}$`), async (route) => {
+        if (held || route.request().method() !== 'GET') return route.continue();
+        held = true;
+        const before = await route.fetch();
+        const connected = pushes.until(
+          (text) =>
+            text.includes('"integration_status"') && text.includes(`"${id}"`) && text.includes('"connected":true'),
+        );
+        await broker.start();
+        await connected;
+        await route.fulfill({ response: before });
+      });
+      await openFromNav(page, 'Integrations');
+      await page.getByRole('link', { name: 'Late broker' }).click();
+      await page
+        .getByTestId('integration-health')
+        .filter({ hasText: /^Connected to mqtt:\/\/127\.0\.0\.1/ })
+        .waitFor();
+      expect(held).toBe(true);
+    } finally {
+      await broker.stop();
+    }
   });
 });

@@ -22,7 +22,9 @@ export function useCursorPages<T>(fetchPage: (cursor: string | null) => Promise<
     error: loaded.error,
     loading: loaded.loading,
     reload: loaded.reload,
-    setItems: (update: (items: T[]) => T[]) => loaded.setData((d) => (d ? { ...d, items: update(d.items) } : d)),
+    refresh: loaded.refresh,
+    /** A change (a pushed event, an action's answer) to the page shown; see Loaded.live. */
+    setItems: (update: (items: T[]) => T[]) => loaded.live((d) => ({ ...d, items: update(d.items) })),
     page: cursors.length,
     hasPrevious: cursors.length > 1,
     hasNext: next !== null,

@@ -1,12 +1,19 @@
-import { type Dispatch, type SetStateAction, useCallback, useEffect, useState } from 'react';
+import { type Dispatch, type SetStateAction, useCallback, useEffect, useRef, useState } from 'react';
 
 export interface Loaded<T> {
   data: T | undefined;
   error: unknown;
   loading: boolean;
   reload: () => void;
-  /** Local changes (a live event, an answer to an action) without asking the server again. */
+  /** Local changes (the answer to an action) without asking the server again. */
   setData: Dispatch<SetStateAction<T | undefined>>;
+  /**
+   * A change pushed by the server (a Socket.IO event): applied to the data shown. If a load is in flight, its
+   * answer may have been computed before the change and would overwrite it, so that load is repeated.
+   */
+  live: (update: (data: T) => T) => void;
+  /** The data may be out of date (live events were missed): loads again, after the load in flight if any. */
+  refresh: () => void;
 }
 
 /**
@@ -18,20 +25,31 @@ export function useLoad<T>(load: () => Promise<T>): Loaded<T> {
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);
   const [version, setVersion] = useState(0);
+  // Refs, not state: a Socket.IO event may come between an answer and the render that shows it.
+  const inFlight = useRef(false);
+  const outdated = useRef(false);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: version is the reload trigger
   useEffect(() => {
     let current = true;
+    inFlight.current = true;
+    outdated.current = false;
     setLoading(true);
+    const settle = () => {
+      inFlight.current = false;
+      if (outdated.current) setVersion((v) => v + 1);
+    };
     load().then(
       (value) => {
         if (!current) return;
+        settle();
         setData(value);
         setError(null);
         setLoading(false);
       },
       (err: unknown) => {
         if (!current) return;
+        settle();
         setError(err);
         setLoading(false);
       },
@@ -42,5 +60,13 @@ export function useLoad<T>(load: () => Promise<T>): Loaded<T> {
   }, [load, version]);
 
   const reload = useCallback(() => setVersion((v) => v + 1), []);
-  return { data, error, loading, reload, setData };
+  const refresh = useCallback(() => {
+    if (inFlight.current) outdated.current = true;
+    else setVersion((v) => v + 1);
+  }, []);
+  const live = useCallback((update: (data: T) => T) => {
+    if (inFlight.current) outdated.current = true;
+    setData((d) => (d === undefined ? d : update(d)));
+  }, []);
+  return { data, error, loading, reload, setData, live, refresh };
 }

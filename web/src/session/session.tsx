@@ -88,6 +88,19 @@ export function useRealtimeEvent<E extends EventName>(event: E, handler: ServerT
 
 /** Runs a handler after every (re)connection of the session's socket, and once now if connected. */
 export function useOnConnect(handler: () => void): void {
+  useConnectListener(handler, true);
+}
+
+/**
+ * Runs a handler after every connection of the session's socket made while the component is shown: events
+ * pushed while it was not connected were missed, so what the component loaded may be out of date. (A socket
+ * already connected when the component mounts missed nothing since.)
+ */
+export function useReconnected(handler: () => void): void {
+  useConnectListener(handler, false);
+}
+
+function useConnectListener(handler: () => void, nowIfConnected: boolean): void {
   const { socket } = useSession();
   const current = useRef(handler);
   useEffect(() => {
@@ -96,9 +109,9 @@ export function useOnConnect(handler: () => void): void {
   useEffect(() => {
     const listener = () => current.current();
     socket.on('connect', listener);
-    if (socket.connected) listener();
+    if (nowIfConnected && socket.connected) listener();
     return () => {
       socket.off('connect', listener);
     };
-  }, [socket]);
+  }, [socket, nowIfConnected]);
 }

@@ -4,7 +4,7 @@ import { Pager } from '../../components/Pager.js';
 import { ProblemMessage } from '../../components/ProblemMessage.js';
 import { useCursorPages } from '../../hooks/use-cursor-pages.js';
 import { useDebounced } from '../../hooks/use-debounced.js';
-import { useRealtimeEvent, useSession } from '../../session/session.js';
+import { useRealtimeEvent, useReconnected, useSession } from '../../session/session.js';
 import { AlertActions } from './AlertActions.js';
 import { AlertTable } from './AlertTable.js';
 import { type AlertFilter, applyAlertEvent, upsertAlert } from './alert-list.js';
@@ -39,6 +39,7 @@ export function AlertsPage() {
       );
   });
   useRealtimeEvent('alert_update', onEvent);
+  useReconnected(pages.refresh);
 
   return (
     <section aria-labelledby="alerts-title">

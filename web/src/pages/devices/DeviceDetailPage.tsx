@@ -6,7 +6,7 @@ import { ProblemMessage } from '../../components/ProblemMessage.js';
 import { Time } from '../../components/Time.js';
 import { useLoad } from '../../hooks/use-load.js';
 import { Link, navigate } from '../../router.js';
-import { useRealtimeEvent, useSession } from '../../session/session.js';
+import { useRealtimeEvent, useReconnected, useSession } from '../../session/session.js';
 import { CommandPanel } from './CommandPanel.js';
 import { RANGES, type RangeId } from './chart-data.js';
 import { LatestValues } from './LatestValues.js';
@@ -24,10 +24,11 @@ export function DeviceDetailPage({ id }: { id: string }) {
   const [deleteError, setDeleteError] = useState<unknown>(null);
 
   useRealtimeEvent('device_status', (s) => {
-    if (s.device_id === id) device.setData((d) => (d ? { ...d, status: s.status, last_seen: s.ts } : d));
+    if (s.device_id === id) device.live((d) => ({ ...d, status: s.status, last_seen: s.ts }));
   });
+  useReconnected(device.refresh);
   useRealtimeEvent('device_update', (u) => {
-    if (u.device_id === id && u.action === 'updated') device.reload();
+    if (u.device_id === id && u.action === 'updated') device.refresh();
   });
 
   const remove = async () => {

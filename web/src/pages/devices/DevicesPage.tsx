@@ -8,7 +8,7 @@ import { Time } from '../../components/Time.js';
 import { useCursorPages } from '../../hooks/use-cursor-pages.js';
 import { useDebounced } from '../../hooks/use-debounced.js';
 import { Link } from '../../router.js';
-import { useRealtimeEvent, useSession } from '../../session/session.js';
+import { useRealtimeEvent, useReconnected, useSession } from '../../session/session.js';
 import { CreateDeviceForm } from './CreateDeviceForm.js';
 
 const PAGE_SIZE = 50;
@@ -37,8 +37,9 @@ export function DevicesPage() {
   useRealtimeEvent('device_update', (u) => {
     if (u.action === 'deleted') pages.setItems((items) => items.filter((d) => d.id !== u.device_id));
     // A device added elsewhere: the first page shows it (ids are time-ordered, so it may belong on a later one).
-    else if (u.action === 'created' && pages.page === 1) pages.reload();
+    else if (u.action === 'created' && pages.page === 1) pages.refresh();
   });
+  useReconnected(pages.refresh);
 
   return (
     <section aria-labelledby="devices-title">

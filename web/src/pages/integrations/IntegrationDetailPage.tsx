@@ -7,7 +7,7 @@ import { ProblemMessage } from '../../components/ProblemMessage.js';
 import { Time } from '../../components/Time.js';
 import { useLoad } from '../../hooks/use-load.js';
 import { Link, navigate } from '../../router.js';
-import { useRealtimeEvent, useSession } from '../../session/session.js';
+import { useRealtimeEvent, useReconnected, useSession } from '../../session/session.js';
 import { withStatus } from './integration-health.js';
 import { SubscriptionsPanel } from './SubscriptionsPanel.js';
 import { TestResult } from './TestResult.js';
@@ -22,8 +22,9 @@ export function IntegrationDetailPage({ id }: { id: string }) {
 
   useRealtimeEvent('integration_status', (payload) => {
     const s = asIntegrationStatus(payload);
-    if (s) loaded.setData((i) => (i ? withStatus(i, s) : i));
+    if (s) loaded.live((i) => withStatus(i, s));
   });
+  useReconnected(loaded.refresh);
 
   const act = async (action: () => Promise<void>) => {
     setBusy(true);

@@ -4,7 +4,7 @@ import { Badge } from '../../components/Badge.js';
 import { ProblemMessage } from '../../components/ProblemMessage.js';
 import { useLoad } from '../../hooks/use-load.js';
 import { Link } from '../../router.js';
-import { useRealtimeEvent, useSession } from '../../session/session.js';
+import { useRealtimeEvent, useReconnected, useSession } from '../../session/session.js';
 import { withStatus } from './integration-health.js';
 
 /** Integrations with their health at a glance, kept current by `integration_status`. */
@@ -14,8 +14,9 @@ export function IntegrationsPage() {
 
   useRealtimeEvent('integration_status', (payload) => {
     const s = asIntegrationStatus(payload);
-    if (s) list.setData((d) => (d ? { ...d, items: d.items.map((i) => withStatus(i, s)) } : d));
+    if (s) list.live((d) => ({ ...d, items: d.items.map((i) => withStatus(i, s)) }));
   });
+  useReconnected(list.refresh);
 
   return (
     <section aria-labelledby="integrations-title">

@@ -2,7 +2,7 @@ import { useCallback } from 'react';
 import { ProblemMessage } from '../../components/ProblemMessage.js';
 import { useLoad } from '../../hooks/use-load.js';
 import { Link } from '../../router.js';
-import { useRealtimeEvent, useSession } from '../../session/session.js';
+import { useRealtimeEvent, useReconnected, useSession } from '../../session/session.js';
 import { AlertTable } from '../alerts/AlertTable.js';
 import { alertFromEvent } from '../alerts/alert-list.js';
 import { countStatuses, loadOverview, type OverviewData } from './overview-data.js';
@@ -10,9 +10,10 @@ import { countStatuses, loadOverview, type OverviewData } from './overview-data.
 /** Devices online and offline, active alerts and the latest ones; kept current by Socket.IO. */
 export function OverviewPage() {
   const { api } = useSession();
-  const { data, error, setData } = useLoad(useCallback(() => loadOverview(api), [api]));
+  const { data, error, live, refresh } = useLoad(useCallback(() => loadOverview(api), [api]));
 
-  const change = (f: (d: OverviewData) => Partial<OverviewData>) => setData((d) => (d ? { ...d, ...f(d) } : d));
+  const change = (f: (d: OverviewData) => Partial<OverviewData>) => live((d) => ({ ...d, ...f(d) }));
+  useReconnected(refresh);
 
   useRealtimeEvent('device_status', (s) => change((d) => ({ devices: new Map(d.devices).set(s.device_id, s.status) })));
   useRealtimeEvent('device_update', (u) =>
