@@ -80,7 +80,7 @@ describeInBrowser('web UI: integrations', () => {
     await screenshot(page, '07-integrations');
   });
 
-  it('shows a connection made while the page was loading, not the older answer of its load', async () => {
+  it('shows a connection made while the page loads or switches it on, not the older answer', async () => {
     const { t } = ui;
     // A broker that is down when the integration is created, and comes up while the page's load is held.
     const broker = new TestBroker();
@@ -116,19 +116,31 @@ describeInBrowser('web UI: integrations', () => {
       await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
 
       // The detail page's load is answered by the server while the broker is down, and that answer reaches
-      // the page only after the page has been pushed the connection's success.
-      let held = false;
-      await page.route(new RegExp(`/api/v1/integrations/${id}$`), async (route) => {
-        if (held || route.request().method() !== 'GET') return route.continue();
-        held = true;
-        const before = await route.fetch();
-        const connected = pushes.until(
+      // the page only after the page has been pushed the connection's success. Later, the answer to switching
+      // the integration on is held the same way.
+      const connectedPush = () =>
+        pushes.until(
           (text) =>
             text.includes('"integration_status"') && text.includes(`"${id}"`) && text.includes('"connected":true'),
         );
-        await broker.start();
-        await connected;
-        await route.fulfill({ response: before });
+      let held = false;
+      await page.route(new RegExp(`/api/v1/integrations/${id}$`), async (route) => {
+        const request = route.request();
+        if (request.method() === 'GET' && !held) {
+          held = true;
+          const connected = connectedPush();
+          const before = await route.fetch();
+          await broker.start();
+          await connected;
+          return route.fulfill({ response: before });
+        }
+        if (request.method() === 'PATCH' && request.postData()?.includes('"active"')) {
+          const connected = connectedPush();
+          const answer = await route.fetch();
+          await connected;
+          return route.fulfill({ response: answer });
+        }
+        return route.continue();
       });
       await openFromNav(page, 'Integrations');
       await page.getByRole('link', { name: 'Late broker' }).click();
@@ -137,6 +149,15 @@ describeInBrowser('web UI: integrations', () => {
         .filter({ hasText: /^Connected to mqtt:\/\/127\.0\.0\.1/ })
         .waitFor();
       expect(held).toBe(true);
+
+      // Switching on: the answer comes after the pushed connection, and the connection shows.
+      await page.getByRole('button', { name: 'Switch off' }).click();
+      await page.getByTestId('integration-health').filter({ hasText: 'Inactive' }).waitFor();
+      await page.getByRole('button', { name: 'Switch on' }).click();
+      await page
+        .getByTestId('integration-health')
+        .filter({ hasText: /^Connected to mqtt:\/\/127\.0\.0\.1/ })
+        .waitFor();
     } finally {
       await broker.stop();
     }

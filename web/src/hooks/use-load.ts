@@ -14,6 +14,11 @@ export interface Loaded<T> {
   live: (update: (data: T) => T) => void;
   /** The data may be out of date (live events were missed): loads again, after the load in flight if any. */
   refresh: () => void;
+  /**
+   * Runs an action whose answer replaces the data. A live change that comes while the action runs may be newer
+   * than the answer, so then it loads again.
+   */
+  replaceWith: (action: () => Promise<T>) => Promise<void>;
 }
 
 /**
@@ -28,6 +33,7 @@ export function useLoad<T>(load: () => Promise<T>): Loaded<T> {
   // Refs, not state: a Socket.IO event may come between an answer and the render that shows it.
   const inFlight = useRef(false);
   const outdated = useRef(false);
+  const liveChanges = useRef(0);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: version is the reload trigger
   useEffect(() => {
@@ -65,8 +71,18 @@ export function useLoad<T>(load: () => Promise<T>): Loaded<T> {
     else setVersion((v) => v + 1);
   }, []);
   const live = useCallback((update: (data: T) => T) => {
+    liveChanges.current++;
     if (inFlight.current) outdated.current = true;
     setData((d) => (d === undefined ? d : update(d)));
   }, []);
-  return { data, error, loading, reload, setData, live, refresh };
+  const replaceWith = useCallback(
+    async (action: () => Promise<T>) => {
+      const before = liveChanges.current;
+      const value = await action();
+      setData(value);
+      if (liveChanges.current !== before) refresh();
+    },
+    [refresh],
+  );
+  return { data, error, loading, reload, setData, live, refresh, replaceWith };
 }

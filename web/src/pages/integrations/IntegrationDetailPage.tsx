@@ -74,9 +74,9 @@ export function IntegrationDetailPage({ id }: { id: string }) {
               type="button"
               disabled={busy}
               onClick={() =>
-                void act(async () =>
-                  loaded.setData(
-                    await api.integrations.update(i.id, { status: i.status === 'inactive' ? 'active' : 'inactive' }),
+                void act(() =>
+                  loaded.replaceWith(() =>
+                    api.integrations.update(i.id, { status: i.status === 'inactive' ? 'active' : 'inactive' }),
                   ),
                 )
               }
