@@ -186,7 +186,9 @@ describe('embedded MQTT broker', () => {
         retain: false,
       },
     });
-    expect((await device('will-dev')).status).toBe('online');
+    const online = await device('will-dev');
+    expect(online.status).toBe('online');
+    expect(online.last_seen).not.toBeNull();
     await c.publishAsync('fieldline/devices/will-dev/status', JSON.stringify({ status: 'offline' }), { qos: 1 });
     expect((await device('will-dev')).status).toBe('offline');
     await c.publishAsync('fieldline/devices/will-dev/status', 'online', { qos: 1 });

@@ -43,6 +43,19 @@ describe('PresenceTracker', () => {
     await vi.advanceTimersByTimeAsync(ms);
   };
 
+  it('knows when a device was last heard from before the tick writes it', async () => {
+    expect(presence.lastSeenOf('d1')).toBeUndefined();
+    presence.connected(ref('d1'));
+    expect(presence.lastSeenOf('d1')).toBe(now);
+    await advance(500);
+    presence.seen(ref('d1'));
+    expect(presence.lastSeenOf('d1')).toBe(now);
+    presence.disconnected(ref('d1'));
+    expect(presence.lastSeenOf('d1')).toBe(now);
+    await advance(1000);
+    expect(writes.flat().at(-1)).toEqual({ id: 'd1', status: 'offline', last_seen: now - 1000 });
+  });
+
   it('goes online with data and offline after the inactivity timeout of silence', async () => {
     presence.seen(ref('d1'));
     expect(events.map((e) => [e.status, e.reason])).toEqual([['online', 'data']]);

@@ -99,6 +99,14 @@ export class PresenceTracker implements Lifecycle {
     return this.devices.get(id)?.status;
   }
 
+  /**
+   * When this node last heard from the device (ms), if it has: up to a tick newer than the database, and newer
+   * than a device row cached before it (the registry's row cache is dropped on status changes only).
+   */
+  lastSeenOf(id: string): number | undefined {
+    return this.devices.get(id)?.lastSeen || undefined;
+  }
+
   forget(id: string): void {
     this.devices.delete(id);
     this.dirty.delete(id);

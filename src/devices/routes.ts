@@ -33,7 +33,7 @@ const fields = {
 /** The device registry over HTTP: list, create (token shown once), read, update, delete, rotate the token. */
 export function registerDeviceRoutes(app: Http, deps: DeviceRouteDeps): void {
   const { registry, store, presence, audit } = deps;
-  const live = (id: string) => ({ status: presence.statusOf(id) });
+  const live = (id: string) => ({ status: presence.statusOf(id), lastSeen: presence.lastSeenOf(id) });
 
   app.get(
     '/api/v1/devices',

@@ -19,9 +19,10 @@ export const DeviceView = Type.Object({
   updated_at: Type.String(),
 });
 
+/** What this node's presence tracker knows of a device: newer than the row when it says anything. */
 export interface LivePresence {
-  status?: 'online' | 'offline';
-  lastSeen?: number;
+  status?: 'online' | 'offline' | undefined;
+  lastSeen?: number | undefined;
 }
 
 type DeviceViewBody = ReturnType<typeof render>;
@@ -35,16 +36,18 @@ const rendered = new WeakMap<DeviceRow, DeviceViewBody>();
 
 /** Renders a device row; live presence (newer than the last batched write) wins over the row. */
 export function deviceView(d: DeviceRow, live: LivePresence = {}): DeviceViewBody {
-  if (live.lastSeen !== undefined) return render(d, live);
   let base = rendered.get(d);
   if (base === undefined) {
-    base = render(d, {});
+    base = render(d);
     rendered.set(d, base);
   }
-  return live.status === undefined || live.status === base.status ? base : { ...base, status: live.status };
+  const status = live.status ?? base.status;
+  const seenLater = live.lastSeen !== undefined && live.lastSeen > (d.last_seen ?? 0);
+  if (status === base.status && !seenLater) return base;
+  return { ...base, status, ...(seenLater ? { last_seen: toIso(live.lastSeen as number) } : {}) };
 }
 
-const render = (d: DeviceRow, live: LivePresence) => ({
+const render = (d: DeviceRow) => ({
   id: d.id,
   name: d.name,
   device_type: d.device_type,
@@ -52,8 +55,8 @@ const render = (d: DeviceRow, live: LivePresence) => ({
   active: d.active === 1,
   metadata: JSON.parse(d.metadata) as Record<string, unknown>,
   attributes: JSON.parse(d.attributes) as Record<string, unknown>,
-  status: live.status ?? (d.status === 'online' ? ('online' as const) : ('offline' as const)),
-  last_seen: toIsoOrNull(live.lastSeen && live.lastSeen > (d.last_seen ?? 0) ? live.lastSeen : d.last_seen),
+  status: d.status === 'online' ? ('online' as const) : ('offline' as const),
+  last_seen: toIsoOrNull(d.last_seen),
   inactivity_timeout_s: d.inactivity_timeout_s,
   protocol: d.protocol,
   last_error: d.last_error && d.last_error_at ? { message: d.last_error, at: toIso(d.last_error_at) } : null,

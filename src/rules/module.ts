@@ -111,7 +111,7 @@ export class RulesModule implements Lifecycle {
           id,
           name: ref.name,
           deviceType: ref.deviceType,
-          lastSeen: row?.last_seen ?? null,
+          lastSeen: lastSeen(d.presence, id, row?.last_seen ?? null),
           status: d.presence.statusOf(id) ?? (row?.status === 'online' ? 'online' : 'offline'),
         };
       },
@@ -154,6 +154,12 @@ export class RulesModule implements Lifecycle {
   }
 }
 
+/** When the device was last heard from: this node's presence is ahead of the row by up to a tick. */
+function lastSeen(presence: PresenceTracker, id: string, stored: number | null): number | null {
+  const live = presence.lastSeenOf(id);
+  return live !== undefined && live > (stored ?? 0) ? live : stored;
+}
+
 /** The engine's view of devices, presence and stored telemetry. */
 function factSource(d: RulesModuleDeps): FactSource {
   const scope = (row: {
@@ -167,7 +173,7 @@ function factSource(d: RulesModuleDeps): FactSource {
     deviceType: row.device_type,
     active: row.active === 1,
     status: d.presence.statusOf(row.id) ?? (row.status === 'online' ? 'online' : 'offline'),
-    lastSeen: row.last_seen,
+    lastSeen: lastSeen(d.presence, row.id, row.last_seen),
   });
   return {
     async devicesInScope(organizationId: string, target: RuleTarget) {

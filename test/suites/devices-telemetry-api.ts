@@ -293,11 +293,17 @@ export function devicesTelemetryApiSuite(dialect: string) {
       expect(old.body.series.old).toHaveLength(1);
     });
 
-    it('marks a device online when data arrives', async () => {
+    it('marks a device online when data arrives, and says when it was last seen at once', async () => {
       await createDevice({ id: 'presence-http', name: 'P' });
+      // Read before any data: the device's row is cached with no last_seen.
+      expect((await t.api('/api/v1/devices/presence-http', { token: t.adminToken })).body.last_seen).toBeNull();
+      const sent = Date.now();
       await t.api('/api/v1/telemetry', { token: t.adminToken, body: { device_id: 'presence-http', data: { t: 1 } } });
       const d = await t.api('/api/v1/devices/presence-http', { token: t.adminToken });
       expect(d.body.status).toBe('online');
+      expect(Date.parse(d.body.last_seen)).toBeGreaterThanOrEqual(sent);
+      const listed = await t.api('/api/v1/devices?search=presence-http', { token: t.adminToken });
+      expect(listed.body.items.map((x: { last_seen: string }) => x.last_seen)).toEqual([d.body.last_seen]);
     });
   });
 }
