@@ -31,6 +31,7 @@ import { locateWebUi, type WebUiLocation } from './http/web-ui.js';
 import { IntegrationsModule, registerIntegrationRoutes } from './integrations/index.js';
 import { type Clock, createLogger, EventBus, type FieldlineEvents, type Logger, systemClock } from './kernel/index.js';
 import {
+  closeRevokedApiKeySessions,
   closeRevokedDeviceSessions,
   EmbeddedBroker,
   ExternalBrokerBridge,
@@ -245,6 +246,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   if (broker) {
     sparkplug.publisher = (orgId, topic, payload) => broker.publish(orgId, topic, payload, 0);
     closeRevokedDeviceSessions(devices, broker, log.child({ component: 'mqtt' }));
+    closeRevokedApiKeySessions(authenticator, broker, log.child({ component: 'mqtt' }));
     health.register({
       name: 'mqtt',
       required: true,

@@ -120,6 +120,29 @@ describe('embedded MQTT broker', () => {
     await deleted;
   });
 
+  it('closes the connections of an API key when it is revoked, and keeps those of other keys', async () => {
+    const closed = (c: MqttClient) => new Promise<void>((resolve) => c.once('close', () => resolve()));
+    const create = async (name: string) =>
+      (await t.api('/api/v1/api-keys', { token: t.adminToken, body: { name, role: 'viewer' } })).body;
+    const revoked = await create('revoked-scada');
+    const kept = await create('kept-scada');
+    const doomed = await connect({ username: revoked.key });
+    const staying = await connect({ username: kept.key });
+    await doomed.subscribeAsync('fieldline/devices/+/telemetry', { qos: 1 });
+    const seen: string[] = [];
+    staying.on('message', (_topic, payload) => seen.push(payload.toString()));
+    await staying.subscribeAsync('fieldline/devices/+/telemetry', { qos: 1 });
+    const gone = closed(doomed);
+    const r = await t.api(`/api/v1/api-keys/${revoked.id}`, { token: t.adminToken, method: 'DELETE' });
+    expect(r.status, r.text).toBe(204);
+    await gone;
+    await expect(connect({ username: revoked.key })).rejects.toMatchObject({ code: 4 });
+    const dev = await connect({ username: devices['mqtt-dev-1'] });
+    await dev.publishAsync('fieldline/devices/mqtt-dev-1/telemetry', JSON.stringify({ after_revoke: 1 }), { qos: 1 });
+    await expect.poll(() => seen).toContain('{"after_revoke":1}');
+    expect(staying.connected).toBe(true);
+  });
+
   it('keeps a device to its own topics, without dropping its connection', async () => {
     const c = await connect({ username: devices['mqtt-dev-1'] });
     await c.publishAsync('fieldline/devices/mqtt-dev-2/telemetry', JSON.stringify({ hijacked: 1 }), { qos: 1 });

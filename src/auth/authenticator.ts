@@ -57,6 +57,14 @@ export class Authenticator {
     store.onCredentialChange((change) => this.forget(change));
   }
 
+  /**
+   * Calls the listener whenever cached API keys may have changed — a key revoked, an organization deleted —
+   * on this node or, with Redis, announced by another. Answers the unsubscribe function.
+   */
+  onApiKeysChanged(listener: () => void): () => void {
+    return this.apiKeys.onInvalidate(() => listener());
+  }
+
   private async forget(change: CredentialChange): Promise<void> {
     switch (change.kind) {
       case 'user':

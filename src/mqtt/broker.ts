@@ -260,13 +260,39 @@ export class EmbeddedBroker implements Lifecycle {
    */
   async revalidateDevices(deviceIds: readonly string[] | null): Promise<number> {
     const clients = deviceIds === null ? this.deviceClients() : deviceIds.flatMap((id) => this.clientsOf(id));
+    return this.revalidate(
+      clients,
+      (was, now) => was.kind === 'device' && now.kind === 'device' && now.device.id === was.device.id,
+    );
+  }
+
+  /**
+   * Logs every connection made with an organization API key in again, and closes those refused now (a revoked
+   * key, a deleted organization) or whose key would now act with another role; answers how many were closed.
+   */
+  async revalidateApiKeys(): Promise<number> {
+    const clients = this.allClients().filter((c) => this.identities.get(c)?.kind === 'api_key');
+    return this.revalidate(
+      clients,
+      (was, now) =>
+        was.kind === 'api_key' &&
+        now.kind === 'api_key' &&
+        now.principal.id === was.principal.id &&
+        now.principal.role === was.principal.role,
+    );
+  }
+
+  private async revalidate(
+    clients: Client[],
+    unchanged: (was: MqttIdentity, now: MqttIdentity) => boolean,
+  ): Promise<number> {
     const verdicts = await Promise.all(
       clients.map(async (client) => {
         const was = this.identities.get(client);
         const login = this.logins.get(client);
-        if (was?.kind !== 'device' || !login) return false;
+        if (!was || !login) return false;
         const now = await this.credentials.recheck(login.username, login.password);
-        if (now?.kind === 'device' && now.device.id === was.device.id) return false;
+        if (now && unchanged(was, now)) return false;
         client.close();
         return true;
       }),
@@ -286,8 +312,12 @@ export class EmbeddedBroker implements Lifecycle {
   }
 
   private deviceClients(): Client[] {
+    return this.allClients().filter((c) => this.identities.get(c)?.kind === 'device');
+  }
+
+  private allClients(): Client[] {
     const clients = (this.aedes as unknown as { clients?: Record<string, Client> } | null)?.clients ?? {};
-    return Object.values(clients).filter((c) => this.identities.get(c)?.kind === 'device');
+    return Object.values(clients);
   }
 
   /** Device ids with a live connection here. */

@@ -16,6 +16,6 @@ export {
   MqttLoginError,
 } from './identity.js';
 export { type DeviceProtocol, MqttMessageRouter, type RouteOutcome, type RouterExtensions } from './router.js';
-export { closeRevokedDeviceSessions, type DeviceSessions } from './session-revocation.js';
+export { closeRevokedApiKeySessions, closeRevokedDeviceSessions, type MqttSessions } from './session-revocation.js';
 export { type OrganizationPublisher, SparkplugIngest } from './sparkplug-handler.js';
 export { REFUSED_TOPIC, type TopicMatch, TopicScheme } from './topics.js';

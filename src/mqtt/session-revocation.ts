@@ -1,9 +1,11 @@
 import type { Logger } from '../kernel/index.js';
 
-/** What re-checking a device's sessions needs of the broker. */
-export interface DeviceSessions {
+/** What re-checking sessions needs of the broker. */
+export interface MqttSessions {
   /** Logs each connection of these devices (null: of every device) in again; closes those refused now. */
   revalidateDevices(deviceIds: readonly string[] | null): Promise<number>;
+  /** Logs each connection made with an API key in again; closes those refused now. */
+  revalidateApiKeys(): Promise<number>;
 }
 
 /**
@@ -15,7 +17,7 @@ export interface DeviceSessions {
  */
 export function closeRevokedDeviceSessions(
   devices: { onIdentityChanged(listener: (deviceIds: readonly string[] | null) => void): () => void },
-  sessions: DeviceSessions,
+  sessions: MqttSessions,
   log: Logger,
 ): () => void {
   return devices.onIdentityChanged((deviceIds) => {
@@ -24,6 +26,26 @@ export function closeRevokedDeviceSessions(
         if (closed > 0) log.info({ devices: deviceIds, connections: closed }, 'closed MQTT connections refused now');
       },
       (err: unknown) => log.error({ err, devices: deviceIds }, 'could not re-check MQTT connections'),
+    );
+  });
+}
+
+/**
+ * The same for organization API keys: a revoked key (or a deleted organization) must lose its open MQTT
+ * connections — a subscriber would otherwise go on receiving the organization's data. Revocations are rare and
+ * API-key connections few, so every API-key connection is logged in again. Answers the unsubscribe function.
+ */
+export function closeRevokedApiKeySessions(
+  apiKeys: { onApiKeysChanged(listener: () => void): () => void },
+  sessions: MqttSessions,
+  log: Logger,
+): () => void {
+  return apiKeys.onApiKeysChanged(() => {
+    sessions.revalidateApiKeys().then(
+      (closed) => {
+        if (closed > 0) log.info({ connections: closed }, 'closed MQTT connections of revoked API keys');
+      },
+      (err: unknown) => log.error({ err }, 'could not re-check MQTT connections of API keys'),
     );
   });
 }
