@@ -222,11 +222,13 @@ describe('embedded MQTT broker', () => {
   });
 
   it('closes a connection that sends a packet over the size limit, and nobody else notices', async () => {
-    const big = await connect({ username: devices['bad-dev'] });
+    await createDevice('big-dev');
+    const big = await connect({ username: devices['big-dev'] });
     const closed = new Promise<void>((resolve) => big.once('close', () => resolve()));
     big.publish('fieldline/devices/bad-dev/telemetry', Buffer.alloc(300_000, 0x20), { qos: 0 });
     await closed;
     expect(t.app.ingest.counters.refused.get('too_large')).toBeGreaterThan(0);
+    expect((await device('big-dev')).last_error.message).toContain('too_large');
     const other = await connect({ username: devices['mqtt-dev-1'] });
     await other.publishAsync('fieldline/devices/mqtt-dev-1/telemetry', JSON.stringify({ unaffected: 1 }), { qos: 1 });
     expect((await latest('mqtt-dev-1')).unaffected.value).toBe(1);

@@ -62,6 +62,21 @@ describe('MQTT over TLS', () => {
     expect(latest.body.values.secure.value).toBe(1);
   });
 
+  it('closes a TLS connection that sends a packet over the size limit, and records it on the device', async () => {
+    const client = await mqtt.connectAsync(`mqtts://127.0.0.1:${port}`, {
+      username: token,
+      ca: readFileSync(join(dir, 'cert.pem')),
+      reconnectPeriod: 0,
+    });
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    client.publish('fieldline/devices/tls-dev/telemetry', Buffer.alloc(300_000, 0x20), { qos: 0 });
+    await closed;
+    await client.endAsync(true);
+    expect(t.app.ingest.counters.refused.get('too_large')).toBeGreaterThan(0);
+    const device = await t.api('/api/v1/devices/tls-dev', { token: t.adminToken });
+    expect(device.body.last_error.message).toMatch(/^too_large: a packet of \d+ bytes exceeds the maximum/);
+  });
+
   it('is refused by a client that does not trust it', async () => {
     await expect(
       mqtt.connectAsync(`mqtts://127.0.0.1:${port}`, { username: token, reconnectPeriod: 0, connectTimeout: 3000 }),

@@ -157,20 +157,23 @@ export class EmbeddedBroker implements Lifecycle {
     aedes.on('connectionError', (_client, err) => this.log.debug({ err: err.message }, 'mqtt connection error'));
 
     // Every transport goes through the size guard before the MQTT parser buffers anything.
-    const guarded = (socket: Duplex) =>
-      aedes.handle(
-        new PacketSizeGuard(this.options.maxPacketSize, (announced) => {
-          this.ingest.refuse(
-            null,
-            'too_large',
-            `a packet of ${announced} bytes exceeds FIELDLINE_MQTT_MAX_PACKET_SIZE`,
-          );
-          this.log.warn(
-            { announced, max: this.options.maxPacketSize },
-            'closed an MQTT connection that sent an oversized packet',
-          );
-        }).attach(socket) as never,
-      );
+    // Every listener (TCP, TLS, WebSocket) reads through the guard: the parser would otherwise buffer a packet of
+    // any announced size (up to MQTT's 256 MB) before anything could refuse it.
+    const guarded = (socket: Duplex) => {
+      let client: Client | undefined;
+      const max = this.options.maxPacketSize;
+      const guard = new PacketSizeGuard(max, (announced) => {
+        // Known once CONNECT went through: an oversized packet later on is the device's last error too.
+        const identity = client ? this.identities.get(client) : undefined;
+        const device = identity?.kind === 'device' ? identity.device : null;
+        this.ingest.refuse(device, 'too_large', `a packet of ${announced} bytes exceeds the maximum of ${max} bytes`);
+        this.log.warn(
+          { announced, max, client: client?.id, device_id: device?.id, org: identity?.organizationId },
+          'closed an MQTT connection that sent an oversized packet',
+        );
+      });
+      client = aedes.handle(guard.attach(socket) as never);
+    };
     if (this.options.port !== null) {
       this.tcp = createServer(guarded);
       await listen(this.tcp, this.options.port, this.options.host);
@@ -178,7 +181,7 @@ export class EmbeddedBroker implements Lifecycle {
     if (this.options.tlsPort !== null && this.options.tlsCert && this.options.tlsKey) {
       this.tls = createTlsServer(
         { cert: readFileSync(this.options.tlsCert), key: readFileSync(this.options.tlsKey) },
-        (socket) => aedes.handle(socket),
+        guarded,
       );
       await listen(this.tls, this.options.tlsPort, this.options.host);
     }
