@@ -176,7 +176,14 @@ export function registerDeviceRoutes(app: Http, deps: DeviceRouteDeps): void {
       schema: {
         tags: ['devices'],
         params: IdParams,
-        response: { 200: Type.Object({ device_id: Type.String(), access_token: Type.String() }) },
+        response: {
+          200: Type.Object({
+            device_id: Type.String(),
+            /** The same as in the creation answer, so clients read a new token from one place. */
+            credentials: Type.Object({ access_token: Type.String() }),
+            access_token: Type.String({ description: 'the same token (kept for clients of earlier versions)' }),
+          }),
+        },
       },
     },
     async (request) => {
@@ -190,7 +197,7 @@ export function registerDeviceRoutes(app: Http, deps: DeviceRouteDeps): void {
         resourceId: request.params.id,
         ip: request.ip,
       });
-      return { device_id: request.params.id, access_token: accessToken };
+      return { device_id: request.params.id, credentials: { access_token: accessToken }, access_token: accessToken };
     },
   );
 }

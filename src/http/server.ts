@@ -39,6 +39,14 @@ export async function createHttpServer(options: HttpOptions): Promise<Http> {
 
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler((err, request, reply) => sendProblem(request, reply, err));
+  // `Content-Type: application/json` with no body (a POST that needs none, sent the usual curl way) is a request
+  // without a body, not malformed JSON; any other body goes to Fastify's own parser and its poisoning checks.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, undefined);
+    else json(request, body as string, done);
+  });
   // Set below, once the UI's static routes are registered; until then every unknown path is a problem.
   let uiFallback: Awaited<ReturnType<typeof registerWebUi>> = () => null;
   app.setNotFoundHandler(

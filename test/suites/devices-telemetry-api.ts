@@ -222,10 +222,33 @@ export function devicesTelemetryApiSuite(dialect: string) {
       const d = await createDevice({ id: 'rotating', name: 'Rotating' });
       const old = d.credentials.access_token;
       expect((await t.api(`/api/v1/${old}/telemetry`, { body: { x: 1 } })).status).toBe(200);
-      const rotated = await t.api('/api/v1/devices/rotating/credentials', { method: 'POST', token: t.adminToken });
-      expect(rotated.status).toBe(200);
+      // Sent as curl -X POST -H 'content-type: application/json' sends it: a JSON content type and no body.
+      const rotated = await t.api('/api/v1/devices/rotating/credentials', {
+        method: 'POST',
+        token: t.adminToken,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(rotated.status, rotated.text).toBe(200);
+      // Where the creation answer has it, and (for earlier clients) at the top level.
+      const fresh = rotated.body.credentials.access_token;
+      expect(fresh).toMatch(/^[A-Za-z0-9_-]{32}$/);
+      expect(rotated.body.access_token).toBe(fresh);
       expect((await t.api(`/api/v1/${old}/telemetry`, { body: { x: 2 } })).status).toBe(401);
-      expect((await t.api(`/api/v1/${rotated.body.access_token}/telemetry`, { body: { x: 3 } })).status).toBe(200);
+      expect((await t.api(`/api/v1/${fresh}/telemetry`, { body: { x: 3 } })).status).toBe(200);
+      // A body that is there must still be JSON.
+      const broken = await t.api('/api/v1/devices/rotating/credentials', {
+        method: 'POST',
+        token: t.adminToken,
+        rawBody: '{"x":',
+      });
+      expect(broken.body.code).toBe('FIELDLINE_ERR_MALFORMED_JSON');
+      // And Fastify's prototype-poisoning check still applies to bodies.
+      const poisoned = await t.api('/api/v1/telemetry', {
+        token: t.adminToken,
+        rawBody: '{"device_id":"rotating","data":{"x":1},"__proto__":{"admin":true}}',
+      });
+      expect(poisoned.status).toBe(400);
+      expect(poisoned.body.code).toBe('FIELDLINE_ERR_MALFORMED_JSON');
     });
 
     it('updates and deactivates a device; an inactive device cannot send', async () => {
