@@ -159,7 +159,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
   });
 
-  const deviceStore = new DeviceStore(storage.db);
+  const deviceStore = new DeviceStore(storage.db, storage.dialect);
   const devices = new DeviceRegistry(deviceStore, clock, bus, caches);
   const presence = new PresenceTracker(deviceStore, bus, clock, log);
   // The writer is created at start(), after migrations made its tables and statements preparable.

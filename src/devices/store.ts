@@ -1,5 +1,5 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import type { Database, DevicesTable } from '../storage/index.js';
+import { type Database, type DevicesTable, type Dialect, UNICODE_LOWER } from '../storage/index.js';
 
 export type DeviceRow = Selectable<DevicesTable>;
 
@@ -14,7 +14,15 @@ export interface DeviceFilter {
 
 /** The devices table, and the deletion of everything a device owns. */
 export class DeviceStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  /** lower() of the dialect that folds all of Unicode, for the name search. */
+  private readonly lower: string;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    dialect: Dialect,
+  ) {
+    this.lower = dialect === 'sqlite' ? UNICODE_LOWER : 'lower';
+  }
 
   byId(id: string): Promise<DeviceRow | undefined> {
     return this.db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();
@@ -30,9 +38,10 @@ export class DeviceStore {
     if (f.status) q = q.where('status', '=', f.status);
     if (f.search) {
       const like = `%${f.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      q = q.where((eb) =>
-        eb.or([eb(eb.fn('lower', ['name']), 'like', like), eb(eb.fn('lower', ['id']), 'like', like)]),
-      );
+      // ESCAPE spelled out: PostgreSQL escapes with a backslash by default, SQLite has no escape character.
+      const matches = (column: 'name' | 'id') =>
+        sql<boolean>`${sql.raw(this.lower)}(${sql.ref(column)}) like ${like} escape '\\'`;
+      q = q.where((eb) => eb.or([matches('name'), matches('id')]));
     }
     if (f.after) q = q.where('id', '>', f.after);
     return q.orderBy('id').limit(f.limit).execute();

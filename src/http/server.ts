@@ -45,7 +45,7 @@ export async function createHttpServer(options: HttpOptions): Promise<Http> {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') done(null, undefined);
-    else json(request, body as string, done);
+    else void json(request, body as string, done);
   });
   // Set below, once the UI's static routes are registered; until then every unknown path is a problem.
   let uiFallback: Awaited<ReturnType<typeof registerWebUi>> = () => null;

@@ -7,6 +7,9 @@ import SQLite from 'better-sqlite3';
  * `synchronous`, `busy_timeout`, the cache and the checkpoint settings belong to a connection, not to the file,
  * so both set them.
  */
+/** The SQL function (SQLite) that lower-cases all of Unicode, as PostgreSQL's lower() does. */
+export const UNICODE_LOWER = 'unicode_lower';
+
 export function openSqliteConnection(path: string): SQLite.Database {
   const handle = new SQLite(path);
   // WAL lets readers run beside the one writer; NORMAL sync is durable across process crashes (the WAL is
@@ -23,5 +26,11 @@ export function openSqliteConnection(path: string): SQLite.Database {
   // commit (measured: 38k vs 18k rows/s at 1,000 rows per batch); the WAL is truncated back to 64 MB after.
   handle.pragma('wal_autocheckpoint = 20000');
   handle.pragma('journal_size_limit = 67108864');
+  // SQLite's lower() folds ASCII only, so a search for "Ölpumpe" would miss "ölpumpe" (PostgreSQL's lower()
+  // folds all of Unicode). Searches use this instead; indexes never do, so another connection without it
+  // (the sqlite3 shell) reads the same file safely.
+  handle.function(UNICODE_LOWER, { deterministic: true }, (text: unknown) =>
+    typeof text === 'string' ? text.toLowerCase() : text,
+  );
   return handle;
 }

@@ -63,6 +63,22 @@ export function devicesTelemetryApiSuite(dialect: string) {
       ).toBeGreaterThan(2);
     });
 
+    it('searches names in any case of any script, and takes % and _ literally', async () => {
+      await createDevice({ id: 'oil-1', name: 'Ölpumpe Süd', device_type: 'search' });
+      await createDevice({ id: 'valve-50', name: '50% valve', device_type: 'search' });
+      await createDevice({ id: 'valve-500', name: '500 valve', device_type: 'search' });
+      const found = async (term: string) =>
+        (
+          await t.api(`/api/v1/devices?device_type=search&search=${encodeURIComponent(term)}`, {
+            token: t.adminToken,
+          })
+        ).body.items.map((d: { id: string }) => d.id);
+      for (const term of ['Ölpumpe', 'ölpumpe', 'ÖLPUMPE', 'SÜD', 'süd']) expect(await found(term)).toEqual(['oil-1']);
+      expect(await found('50%')).toEqual(['valve-50']);
+      expect(await found('0_v')).toEqual([]);
+      expect(await found('valve')).toEqual(['valve-50', 'valve-500']);
+    });
+
     it('hides devices of other organizations (404) and keeps viewers read-only', async () => {
       expect((await t.api('/api/v1/devices/device-001', { token: other.tokens.owner })).status).toBe(404);
       expect((await t.api('/api/v1/telemetry/device-001/latest', { token: other.tokens.owner })).status).toBe(404);

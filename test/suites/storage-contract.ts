@@ -145,7 +145,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
           })),
         )
         .execute();
-      await new DeviceStore(storage.db).writePresence([
+      await new DeviceStore(storage.db, storage.dialect).writePresence([
         { id: ids[0] as string, status: 'online', last_seen: now + 1 },
         { id: ids[1] as string, status: 'offline', last_seen: null },
       ]);
