@@ -87,6 +87,41 @@ describe('embedded MQTT broker', () => {
     expect((await device('tb-dev')).attributes).toEqual({ firmware: '2.0.1' });
   });
 
+  it("answers a ThingsBoard device's attribute request: client attributes it sent, shared ones from its metadata", async () => {
+    await createDevice('tb-attrs');
+    const set = await t.api('/api/v1/devices/tb-attrs', {
+      token: t.adminToken,
+      method: 'PUT',
+      body: { metadata: { setpoint: 21.5, mode: 'eco' } },
+    });
+    expect(set.status, set.text).toBe(200);
+    const c = await connect({ username: devices['tb-attrs'] });
+    await c.publishAsync('v1/devices/me/attributes', JSON.stringify({ firmware: 'v3.1', serial: 'A7' }), { qos: 1 });
+    // Asked before subscribing to the answers: nothing is sent, and the device's last error says why.
+    await c.publishAsync('v1/devices/me/attributes/request/1', '{}', { qos: 1 });
+    expect((await device('tb-attrs')).last_error.message).toContain('v1/devices/me/attributes/response/+');
+    const answers: { topic: string; body: unknown }[] = [];
+    c.on('message', (topic, payload) => answers.push({ topic, body: JSON.parse(payload.toString()) }));
+    await c.subscribeAsync('v1/devices/me/attributes/response/+', { qos: 1 });
+    await c.publishAsync(
+      'v1/devices/me/attributes/request/7',
+      JSON.stringify({ clientKeys: 'firmware', sharedKeys: 'setpoint,absent' }),
+      { qos: 1 },
+    );
+    await c.publishAsync('v1/devices/me/attributes/request/8', '', { qos: 1 });
+    await expect.poll(() => answers.length).toBe(2);
+    expect(answers).toEqual([
+      {
+        topic: 'v1/devices/me/attributes/response/7',
+        body: { client: { firmware: 'v3.1' }, shared: { setpoint: 21.5 } },
+      },
+      {
+        topic: 'v1/devices/me/attributes/response/8',
+        body: { client: { firmware: 'v3.1', serial: 'A7' }, shared: { setpoint: 21.5, mode: 'eco' } },
+      },
+    ]);
+  });
+
   it('closes the connections of a device whose token is replaced, that is deactivated or deleted', async () => {
     const closed = (c: MqttClient) => new Promise<void>((resolve) => c.once('close', () => resolve()));
     const old = devices['revoked-dev'] as string;

@@ -334,6 +334,38 @@ export class EmbeddedBroker implements Lifecycle {
     return out;
   }
 
+  /**
+   * Writes an answer to the one connection that asked, if it subscribed to where answers go (MQTT has no way
+   * to send a client what it did not subscribe to); otherwise the device's last error says so.
+   */
+  private answer(client: Client, identity: MqttIdentity, reply: { topic: string; payload: string }): void {
+    const filter = `${reply.topic.slice(0, reply.topic.lastIndexOf('/'))}/+`;
+    const subscriptions =
+      (client as unknown as { subscriptions?: Record<string, { qos?: number }> }).subscriptions ?? {};
+    const subscribed = [filter, reply.topic].find((f) => Object.hasOwn(subscriptions, f));
+    if (subscribed === undefined) {
+      this.ingest.refuse(
+        identity.kind === 'device' ? identity.device : null,
+        'unsupported',
+        `the answer goes to ${filter}, which this connection has not subscribed to`,
+      );
+      return;
+    }
+    // At the subscription's QoS, as any delivery (QoS 2 is not offered to devices).
+    const packet = {
+      cmd: 'publish',
+      topic: reply.topic,
+      payload: Buffer.from(reply.payload),
+      qos: Math.min(1, subscriptions[subscribed]?.qos ?? 0),
+      retain: false,
+      dup: false,
+    } as StampedPacket;
+    stamp(packet, identity.organizationId);
+    (client as unknown as { publish: (p: unknown, cb: (err?: Error) => void) => void }).publish(packet, (err) => {
+      if (err) this.log.debug({ err, client: client.id }, 'could not write an answer to its connection');
+    });
+  }
+
   private async authorizePublish(client: Client, packet: StampedPacket): Promise<void> {
     this.stats.messagesIn++;
     const identity = this.identities.get(client);
@@ -358,6 +390,7 @@ export class EmbeddedBroker implements Lifecycle {
       return;
     }
     const outcome = await this.router.route(identity, packet.topic, packet.payload, match);
+    if (outcome.reply) this.answer(client, identity, outcome.reply);
     packet.topic = outcome.forwardTopic ?? REFUSED_TOPIC;
     // Forwarded copies are not retained: retained state would outlive the organization stamp.
     packet.retain = false;

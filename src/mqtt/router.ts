@@ -1,6 +1,11 @@
 import type { DeviceRef, DeviceRegistry, PresenceTracker } from '../devices/index.js';
 import { decodeNativeStatus, decodeNativeTelemetry } from '../telemetry/codecs/native.js';
 import { decodeThingsBoardAttributes, decodeThingsBoardTelemetry } from '../telemetry/codecs/thingsboard.js';
+import {
+  ATTRIBUTES_RESPONSE_PREFIX,
+  attributesAnswer,
+  decodeAttributesRequest,
+} from '../telemetry/codecs/thingsboard-attributes-request.js';
 import type { Payload } from '../telemetry/codecs/types.js';
 import type { IngestService } from '../telemetry/index.js';
 import type { MqttIdentity } from './identity.js';
@@ -11,6 +16,8 @@ export interface RouteOutcome {
   /** Topic to forward under (ThingsBoard's shared `me` topics are forwarded under the device's own topic). */
   forwardTopic: string | null;
   deviceId: string | null;
+  /** An answer for the connection that sent the message alone (ThingsBoard's attribute requests). */
+  reply?: { topic: string; payload: string };
 }
 
 /** Handlers other modules plug in: Sparkplug B sessions and command responses. */
@@ -96,6 +103,19 @@ export class MqttMessageRouter {
           await this.devices.mergeAttributes(device.id, decoded.attributes);
           this.presence.seen(device);
           return { forwardTopic: null, deviceId: device.id };
+        }
+        if (match.kind === 'attributes_request') {
+          const request = decodeAttributesRequest(payload);
+          if (!request.ok) return this.refused(device, request.reason, request.detail);
+          // Client attributes are what the device sent; shared ones are what users set on it (its metadata).
+          const row = await this.devices.get(device, device.id);
+          const answer = attributesAnswer(request, JSON.parse(row.attributes), JSON.parse(row.metadata));
+          this.presence.seen(device);
+          return {
+            forwardTopic: null,
+            deviceId: device.id,
+            reply: { topic: ATTRIBUTES_RESPONSE_PREFIX + match.requestId, payload: JSON.stringify(answer) },
+          };
         }
         if (match.kind === 'rpc_response')
           await this.extensions.commandResponse?.(device, match.requestId, payload, 'thingsboard');

@@ -3,7 +3,7 @@ export type TopicMatch =
   | { family: 'native'; kind: 'telemetry' | 'status'; deviceId: string }
   | { family: 'native'; kind: 'command_response'; deviceId: string; commandId: string }
   | { family: 'thingsboard'; kind: 'telemetry' | 'attributes' }
-  | { family: 'thingsboard'; kind: 'rpc_response'; requestId: string }
+  | { family: 'thingsboard'; kind: 'rpc_response' | 'attributes_request'; requestId: string }
   | { family: 'sparkplug' }
   | { family: 'unknown' };
 
@@ -53,8 +53,13 @@ export class TopicScheme {
       const rest = topic.slice('v1/devices/me/'.length);
       if (rest === 'telemetry') return { family: 'thingsboard', kind: 'telemetry' };
       if (rest === 'attributes') return { family: 'thingsboard', kind: 'attributes' };
-      const m = /^rpc\/response\/([^/]+)$/.exec(rest);
-      if (m?.[1]) return { family: 'thingsboard', kind: 'rpc_response', requestId: m[1] };
+      const m = /^(rpc\/response|attributes\/request)\/([^/]+)$/.exec(rest);
+      if (m?.[2])
+        return {
+          family: 'thingsboard',
+          kind: m[1] === 'rpc/response' ? 'rpc_response' : 'attributes_request',
+          requestId: m[2],
+        };
       return { family: 'unknown' };
     }
     if (topic.startsWith('spBv1.0/')) return { family: 'sparkplug' };

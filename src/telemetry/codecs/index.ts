@@ -39,6 +39,13 @@ export {
   THINGSBOARD_TOPICS,
   type ThingsBoardOptions,
 } from './thingsboard.js';
+export {
+  ATTRIBUTES_REQUEST_PREFIX,
+  ATTRIBUTES_RESPONSE_PREFIX,
+  type AttributesRequest,
+  attributesAnswer,
+  decodeAttributesRequest,
+} from './thingsboard-attributes-request.js';
 export type {
   AttributesOutcome,
   DecodeOutcome,
