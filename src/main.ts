@@ -184,7 +184,23 @@ registerSecretCommands(program, configOrExit);
 registerGrafanaCommands(program, () => configOrExit().databaseUrl);
 registerSimulateCommand(program);
 
+/** An error and what caused it, on one line: `fetch failed: connect ECONNREFUSED 127.0.0.1:8080`. */
+function explain(err: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = err;
+  for (let depth = 0; e !== undefined && e !== null && depth < 4; depth++) {
+    if (!(e instanceof Error)) {
+      parts.push(String(e));
+      break;
+    }
+    // undici's "fetch failed" says why only in its cause; an AggregateError (every address refused) has no message.
+    parts.push(e.message || (e as NodeJS.ErrnoException).code || e.name);
+    e = e.cause;
+  }
+  return parts.join(': ');
+}
+
 program.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(`fieldline: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`fieldline: ${explain(err)}\n`);
   process.exit(1);
 });

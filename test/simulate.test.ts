@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, startTestApp, type TestApp } from './helpers/app.js';
+import { ADMIN_PASSWORD, freePort, startTestApp, type TestApp } from './helpers/app.js';
 import { BIN, childEnv, runCli } from './helpers/cli.js';
 
 describe('fieldline simulate', { timeout: 60_000 }, () => {
@@ -82,6 +82,13 @@ describe('fieldline simulate', { timeout: 60_000 }, () => {
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(stdout).toContain('Simulation finished after');
+  });
+
+  it('says why the server cannot be reached', async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const run = await runCli(['simulate', '--url', url, '--duration', '1'], { FIELDLINE_API_PASSWORD: 'x' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/ECONNREFUSED/);
   });
 
   it('explains what is missing without credentials', async () => {
