@@ -90,6 +90,8 @@ describe('commands to devices', () => {
       'cmd-unsubscribed',
       'cmd-telemetry-only',
       'cmd-tb-late',
+      'cmd-deactivated',
+      'cmd-deleted',
     ])
       await createDevice(id);
   });
@@ -361,6 +363,48 @@ describe('commands to devices', () => {
     await d.client.subscribeAsync('v1/devices/me/rpc/request/+', { qos: 1 });
     await settled('cmd-tb-late', created.body.id).toBe('succeeded');
     expect(d.received.map((m) => m.topic)).toEqual([`v1/devices/me/rpc/request/${rpcRequestId(created.body.id)}`]);
+  });
+
+  it('fails a waiting command when its device is made inactive', async () => {
+    const created = await send('cmd-deactivated', { name: 'open_valve' });
+    expect(created.body.status).toBe('pending');
+    const off = await t.api('/api/v1/devices/cmd-deactivated', {
+      method: 'PUT',
+      token: t.adminToken,
+      body: { active: false },
+    });
+    expect(off.status, off.text).toBe(200);
+    await settled('cmd-deactivated', created.body.id).toBe('failed');
+    const failed = await command('cmd-deactivated', created.body.id);
+    expect(failed.error).toContain('deactivated');
+    expect(failed.delivered_at).toBeNull();
+    expect(events.filter((e) => e.id === created.body.id).map((e) => e.status)).toEqual(['pending', 'failed']);
+
+    // Active again, the device gets what is sent from now on, and not the old command.
+    await t.api('/api/v1/devices/cmd-deactivated', { method: 'PUT', token: t.adminToken, body: { active: true } });
+    const d = await connectDevice('cmd-deactivated', answerOk);
+    await d.client.subscribeAsync('fieldline/devices/cmd-deactivated/commands/+', { qos: 1 });
+    const next = await send('cmd-deactivated', { name: 'close_valve' });
+    await settled('cmd-deactivated', next.body.id).toBe('succeeded');
+    expect(idsOf(d.received)).toEqual([next.body.id]);
+    expect((await command('cmd-deactivated', created.body.id)).status).toBe('failed');
+  });
+
+  it('drops the waiting commands of a deleted device with the device', async () => {
+    const created = await send('cmd-deleted', { name: 'open_valve' });
+    expect(created.body.status).toBe('pending');
+    expect((await t.api('/api/v1/devices/cmd-deleted', { method: 'DELETE', token: t.adminToken })).status).toBe(204);
+    expect(
+      (await t.api(`/api/v1/devices/cmd-deleted/commands/${created.body.id}`, { token: t.adminToken })).status,
+    ).toBe(404);
+    // A new device under the same id starts with no commands: the old one is neither listed nor sent.
+    await createDevice('cmd-deleted');
+    expect((await t.api('/api/v1/devices/cmd-deleted/commands', { token: t.adminToken })).body.items).toEqual([]);
+    const d = await connectDevice('cmd-deleted', answerOk);
+    await d.client.subscribeAsync('fieldline/devices/cmd-deleted/commands/+', { qos: 1 });
+    const next = await send('cmd-deleted', { name: 'close_valve' });
+    await settled('cmd-deleted', next.body.id).toBe('succeeded');
+    expect(idsOf(d.received)).toEqual([next.body.id]);
   });
 
   it('times out a delivered command that gets no answer', async () => {

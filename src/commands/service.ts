@@ -43,6 +43,9 @@ export interface CommandServiceOptions {
 
 export const DEFAULT_COMMAND_OPTIONS: CommandServiceOptions = { defaultTimeoutMs: 30_000, defaultExpiresInS: 3_600 };
 
+/** Why a command that waited for its device ends failed once the device is made inactive. */
+const DEACTIVATED = 'the device was deactivated before the command could be delivered';
+
 /**
  * Commands to devices, from the API call to the device's answer. A command is `pending` until its device is
  * reachable, then `delivered` over the family the device speaks, then `succeeded` or `failed` by the device's
@@ -106,6 +109,10 @@ export class CommandService implements Lifecycle {
     this.unsubscribe.push(
       // A device that can take commands now gets its queue: the transport knows when (a SUBSCRIBE, a birth…).
       this.transport?.onReachable(queueOf) ?? (() => {}),
+      // Deactivated, deleted (here or, with Redis, on another node): the run fails or forgets what waits.
+      this.registry.onIdentityChanged((deviceIds) => {
+        for (const id of deviceIds ?? this.outstanding.devices()) queueOf(id);
+      }),
       this.bus.on('device.updated', (e) => {
         if (e.action === 'deleted') this.outstanding.forgetDevice(e.device_id);
       }),
@@ -236,7 +243,7 @@ export class CommandService implements Lifecycle {
     for (const o of this.outstanding.ofDevice(deviceId)) {
       if (o.status !== 'pending' || this.outstanding.get(o.id) !== o) continue;
       if (this.clock.now() >= o.expiresAt) await this.expire(o);
-      else if (device.active !== 1) await this.finish(o, ['pending'], 'failed', 'the device is inactive');
+      else if (device.active !== 1) await this.finish(o, ['pending'], 'failed', DEACTIVATED);
       else if (!(await this.deliver(o, device, family))) return;
     }
   }
