@@ -264,7 +264,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   );
   mqttRouter.extensions.commandResponse = (device, key, payload, family) =>
     commands.answer(device, key, payload, family);
-  if (broker) commands.transport = new EmbeddedCommandTransport(broker, presence);
+  if (broker) commands.transport = new EmbeddedCommandTransport(broker, presence, bus);
   const bridge =
     config.mqttUrl === null
       ? null
@@ -277,7 +277,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           log.child({ component: 'mqtt-bridge' }),
         );
   if (bridge) {
-    commands.transport = new ExternalCommandTransport(bridge, presence);
+    commands.transport = new ExternalCommandTransport(bridge, presence, bus);
     sparkplug.publisher = (orgId, topic, payload) => bridge.publish(orgId, topic, payload, 0);
     health.register({ name: 'mqtt', required: true, check: async () => bridge.health() });
   }

@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import sparkplug from 'sparkplug-client';
+import spb from 'sparkplug-payload';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../src/app.js';
 import { rpcRequestId } from '../src/commands/index.js';
@@ -10,13 +11,22 @@ import { ADMIN_PASSWORD, apiCall, createOrgWithMembers, startTestApp, type TestA
 
 type Message = { topic: string; payload: string };
 
+const sparkplugCodec = spb.get('spBv1.0') as { encodePayload: (p: unknown) => Uint8Array };
+
 /**
- * A device on the embedded broker. The message handler is attached before CONNECT: commands queued for an
- * offline device are written to it as soon as it connects, possibly before it re-subscribed.
+ * A device on the embedded broker. The handlers are attached before CONNECT, so anything written to the
+ * connection is seen — `packets` is the order of what arrived (connack, suback, publish, …).
  */
-function deviceClient(url: string, token: string, answer?: (m: Message, c: MqttClient) => void) {
+function deviceClient(
+  url: string,
+  token: string,
+  answer?: (m: Message, c: MqttClient) => void,
+  options: IClientOptions = {},
+) {
   const received: Message[] = [];
-  const client = mqtt.connect(url, { username: token, reconnectPeriod: 0, connectTimeout: 5000 });
+  const packets: string[] = [];
+  const client = mqtt.connect(url, { username: token, reconnectPeriod: 0, connectTimeout: 5000, ...options });
+  client.on('packetreceive', (packet) => packets.push(packet.cmd));
   client.on('message', (topic, payload) => {
     const m = { topic, payload: payload.toString() };
     received.push(m);
@@ -26,8 +36,14 @@ function deviceClient(url: string, token: string, answer?: (m: Message, c: MqttC
     client.once('connect', () => resolve(client));
     client.once('error', reject);
   });
-  return { client, received, connected };
+  return { client, received, packets, connected };
 }
+
+/** Answers every native command with success. */
+const answerOk = (m: Message, c: MqttClient) => {
+  c.publish(`${m.topic}/response`, JSON.stringify({ status: 'ok' }), { qos: 1 });
+};
+const idsOf = (received: Message[]) => received.map((m) => (JSON.parse(m.payload) as { id: string }).id);
 
 describe('commands to devices', () => {
   let t: TestApp;
@@ -40,8 +56,12 @@ describe('commands to devices', () => {
     expect(r.status, r.text).toBe(201);
     tokens[id] = r.body.credentials.access_token;
   };
-  const connectDevice = async (id: string, answer?: (m: Message, c: MqttClient) => void) => {
-    const d = deviceClient(t.mqttUrl, tokens[id] ?? '', answer);
+  const connectDevice = async (
+    id: string,
+    answer?: (m: Message, c: MqttClient) => void,
+    options: IClientOptions = {},
+  ) => {
+    const d = deviceClient(t.mqttUrl, tokens[id] ?? '', answer, options);
     clients.push(d.client);
     await d.connected;
     return d;
@@ -66,6 +86,12 @@ describe('commands to devices', () => {
       'cmd-silent',
       'cmd-inactive',
       'cmd-expiring',
+      'cmd-persistent',
+      'cmd-unsubscribed',
+      'cmd-telemetry-only',
+      'cmd-tb-late',
+      'cmd-deactivated',
+      'cmd-deleted',
     ])
       await createDevice(id);
   });
@@ -211,6 +237,37 @@ describe('commands to devices', () => {
     }
   });
 
+  it('keeps a Sparkplug command pending until the edge node subscribes to its DCMD topic', async () => {
+    const key = (
+      await t.api('/api/v1/api-keys', { token: t.adminToken, body: { name: 'quiet edge', role: 'operator' } })
+    ).body.key;
+    const edge = await mqtt.connectAsync(t.mqttUrl, { username: key, reconnectPeriod: 0 });
+    clients.push(edge);
+    const writes: string[] = [];
+    edge.on('message', (topic) => writes.push(topic));
+    const publish = (topic: string, seq: number, metrics: unknown[]) =>
+      edge.publishAsync(topic, Buffer.from(sparkplugCodec.encodePayload({ timestamp: Date.now(), seq, metrics })), {
+        qos: 0,
+      });
+    // Births without the NCMD/DCMD subscriptions a Sparkplug edge node makes first (Sparkplug B 3.0 §5.4).
+    await publish('spBv1.0/QuietPlant/NBIRTH/Line', 0, [{ name: 'bdSeq', type: 'UInt64', value: 0 }]);
+    await publish('spBv1.0/QuietPlant/DBIRTH/Line/Pump', 1, [{ name: 'Speed', type: 'Int32', value: 1 }]);
+    const id = 'QuietPlant:Line:Pump';
+    await expect
+      .poll(async () => (await t.api(`/api/v1/devices/${id}`, { token: t.adminToken })).body.status)
+      .toBe('online');
+    const created = await send(id, { name: 'Speed', params: { value: 5 } });
+    expect(created.status, created.text).toBe(201);
+    // Published to nobody would be "succeeded" for a command no edge node received.
+    expect(created.body.status).toBe('pending');
+
+    await edge.subscribeAsync('spBv1.0/QuietPlant/DCMD/Line/#', { qos: 0 });
+    // The edge node's next data shows it is there.
+    await publish('spBv1.0/QuietPlant/DDATA/Line/Pump', 2, [{ name: 'Speed', type: 'Int32', value: 1 }]);
+    await settled(id, created.body.id).toBe('succeeded');
+    await expect.poll(() => writes).toEqual(['spBv1.0/QuietPlant/DCMD/Line/Pump']);
+  });
+
   it('keeps a command pending while the device is offline and delivers it when it connects', async () => {
     const created = await send('cmd-offline', { name: 'set_interval', params: { seconds: 30 } });
     expect(created.status, created.text).toBe(201);
@@ -219,11 +276,135 @@ describe('commands to devices', () => {
     const id: string = created.body.id;
     expect((await command('cmd-offline', id)).status).toBe('pending');
 
-    await connectDevice('cmd-offline', (m, c) => {
-      c.publish(`${m.topic}/response`, JSON.stringify({ status: 'ok' }), { qos: 1 });
-    });
+    const d = await connectDevice('cmd-offline', answerOk);
+    await d.client.subscribeAsync('fieldline/devices/cmd-offline/commands/+', { qos: 1 });
     await settled('cmd-offline', id).toBe('succeeded');
     expect((await command('cmd-offline', id)).delivered_at).not.toBeNull();
+    expect(idsOf(d.received)).toEqual([id]);
+  });
+
+  it('delivers a queued command once to a device that comes back with its persistent session', async () => {
+    const topic = 'fieldline/devices/cmd-persistent/commands/+';
+    const session = { clientId: 'cmd-persistent-p2', clean: false };
+    const first = await connectDevice('cmd-persistent', undefined, session);
+    await first.client.subscribeAsync(topic, { qos: 1 });
+    await first.client.endAsync();
+
+    // Sent while the device is away: its session at the broker holds the subscription, Fieldline the command.
+    const queued = await send('cmd-persistent', { name: 'offline2' });
+    expect(queued.body.status).toBe('pending');
+    // Back with the same session and without subscribing again: the session's subscription is enough.
+    const back = await connectDevice('cmd-persistent', answerOk, session);
+    await settled('cmd-persistent', queued.body.id).toBe('succeeded');
+    // Everything written before it is in front of a command sent now: its answer closes the count.
+    const probe = await send('cmd-persistent', { name: 'probe' });
+    await settled('cmd-persistent', probe.body.id).toBe('succeeded');
+    expect(idsOf(back.received)).toEqual([queued.body.id, probe.body.id]);
+    await back.client.endAsync();
+
+    // Firmware that subscribes again after every CONNECT (session restored and a new SUBSCRIBE) gets it once too.
+    const again = await send('cmd-persistent', { name: 'offline3' });
+    expect(again.body.status).toBe('pending');
+    const third = await connectDevice('cmd-persistent', answerOk, session);
+    await third.client.subscribeAsync(topic, { qos: 1 });
+    await settled('cmd-persistent', again.body.id).toBe('succeeded');
+    const probe2 = await send('cmd-persistent', { name: 'probe' });
+    await settled('cmd-persistent', probe2.body.id).toBe('succeeded');
+    expect(idsOf(third.received)).toEqual([again.body.id, probe2.body.id]);
+    await third.client.endAsync();
+    // The session ends with a clean CONNECT, as a device leaving for good would.
+    await (await connectDevice('cmd-persistent', undefined, { ...session, clean: true })).client.endAsync();
+  });
+
+  it('sends commands only once the device subscribed to them, after the SUBACK', async () => {
+    const queued = await send('cmd-unsubscribed', { name: 'queued' });
+    expect(queued.body.status).toBe('pending');
+    const d = await connectDevice('cmd-unsubscribed', answerOk);
+    // The device's data reaches Fieldline (its PUBACK means committed); still nobody listens for commands.
+    await d.client.publishAsync('fieldline/devices/cmd-unsubscribed/telemetry', JSON.stringify({ t: 1 }), { qos: 1 });
+    expect((await command('cmd-unsubscribed', queued.body.id)).status).toBe('pending');
+    const live = await send('cmd-unsubscribed', { name: 'live' });
+    expect(live.status, live.text).toBe(201);
+    expect(live.body.status).toBe('pending');
+    expect(d.received).toEqual([]);
+
+    await d.client.subscribeAsync('fieldline/devices/cmd-unsubscribed/commands/+', { qos: 1 });
+    await settled('cmd-unsubscribed', live.body.id).toBe('succeeded');
+    expect((await command('cmd-unsubscribed', queued.body.id)).status).toBe('succeeded');
+    // Oldest first, and nothing before the SUBACK.
+    expect(idsOf(d.received)).toEqual([queued.body.id, live.body.id]);
+    expect(d.packets.filter((p) => p !== 'puback')).toEqual(['connack', 'suback', 'publish', 'publish']);
+  });
+
+  it('lets the commands of a device that never subscribes expire instead of timing out', async () => {
+    const d = await connectDevice('cmd-telemetry-only');
+    await d.client.publishAsync('fieldline/devices/cmd-telemetry-only/telemetry', JSON.stringify({ t: 1 }), {
+      qos: 1,
+    });
+    const created = await send('cmd-telemetry-only', { name: 'ping', timeout_ms: 100, expires_in_s: 1 });
+    expect(created.body.status).toBe('pending');
+    await settled('cmd-telemetry-only', created.body.id).toBe('expired');
+    expect((await command('cmd-telemetry-only', created.body.id)).delivered_at).toBeNull();
+    expect(d.received).toEqual([]);
+  });
+
+  it('sends ThingsBoard RPC only to a connection subscribed to the RPC request topic', async () => {
+    const d = await connectDevice('cmd-tb-late', (m, c) => {
+      c.publish(`v1/devices/me/rpc/response/${m.topic.split('/').pop()}`, JSON.stringify({ done: true }), { qos: 1 });
+    });
+    await d.client.publishAsync('v1/devices/me/telemetry', JSON.stringify({ pressure: 2 }), { qos: 1 });
+    await expect
+      .poll(async () => (await t.api('/api/v1/devices/cmd-tb-late', { token: t.adminToken })).body.protocol)
+      .toBe('thingsboard');
+    // A subscription to the native commands topic does not take ThingsBoard RPC.
+    await d.client.subscribeAsync('fieldline/devices/cmd-tb-late/commands/+', { qos: 1 });
+    const created = await send('cmd-tb-late', { name: 'setValve', params: { open: true } });
+    expect(created.body.status).toBe('pending');
+    await d.client.subscribeAsync('v1/devices/me/rpc/request/+', { qos: 1 });
+    await settled('cmd-tb-late', created.body.id).toBe('succeeded');
+    expect(d.received.map((m) => m.topic)).toEqual([`v1/devices/me/rpc/request/${rpcRequestId(created.body.id)}`]);
+  });
+
+  it('fails a waiting command when its device is made inactive', async () => {
+    const created = await send('cmd-deactivated', { name: 'open_valve' });
+    expect(created.body.status).toBe('pending');
+    const off = await t.api('/api/v1/devices/cmd-deactivated', {
+      method: 'PUT',
+      token: t.adminToken,
+      body: { active: false },
+    });
+    expect(off.status, off.text).toBe(200);
+    await settled('cmd-deactivated', created.body.id).toBe('failed');
+    const failed = await command('cmd-deactivated', created.body.id);
+    expect(failed.error).toContain('deactivated');
+    expect(failed.delivered_at).toBeNull();
+    expect(events.filter((e) => e.id === created.body.id).map((e) => e.status)).toEqual(['pending', 'failed']);
+
+    // Active again, the device gets what is sent from now on, and not the old command.
+    await t.api('/api/v1/devices/cmd-deactivated', { method: 'PUT', token: t.adminToken, body: { active: true } });
+    const d = await connectDevice('cmd-deactivated', answerOk);
+    await d.client.subscribeAsync('fieldline/devices/cmd-deactivated/commands/+', { qos: 1 });
+    const next = await send('cmd-deactivated', { name: 'close_valve' });
+    await settled('cmd-deactivated', next.body.id).toBe('succeeded');
+    expect(idsOf(d.received)).toEqual([next.body.id]);
+    expect((await command('cmd-deactivated', created.body.id)).status).toBe('failed');
+  });
+
+  it('drops the waiting commands of a deleted device with the device', async () => {
+    const created = await send('cmd-deleted', { name: 'open_valve' });
+    expect(created.body.status).toBe('pending');
+    expect((await t.api('/api/v1/devices/cmd-deleted', { method: 'DELETE', token: t.adminToken })).status).toBe(204);
+    expect(
+      (await t.api(`/api/v1/devices/cmd-deleted/commands/${created.body.id}`, { token: t.adminToken })).status,
+    ).toBe(404);
+    // A new device under the same id starts with no commands: the old one is neither listed nor sent.
+    await createDevice('cmd-deleted');
+    expect((await t.api('/api/v1/devices/cmd-deleted/commands', { token: t.adminToken })).body.items).toEqual([]);
+    const d = await connectDevice('cmd-deleted', answerOk);
+    await d.client.subscribeAsync('fieldline/devices/cmd-deleted/commands/+', { qos: 1 });
+    const next = await send('cmd-deleted', { name: 'close_valve' });
+    await settled('cmd-deleted', next.body.id).toBe('succeeded');
+    expect(idsOf(d.received)).toEqual([next.body.id]);
   });
 
   it('times out a delivered command that gets no answer', async () => {
@@ -325,6 +506,7 @@ describe('commands across a restart', () => {
     });
     await d.connected;
     try {
+      await d.client.subscribeAsync('fieldline/devices/cmd-restart/commands/+', { qos: 1 });
       await expect
         .poll(
           async () =>

@@ -107,6 +107,11 @@ export class OutstandingCommands {
     for (const o of this.ofDevice(deviceId)) this.remove(o.id);
   }
 
+  /** The devices with outstanding commands. */
+  devices(): string[] {
+    return [...this.byDevice.keys()];
+  }
+
   /** Every id currently followed for a device (for the ThingsBoard request id lookup). */
   idsOf(deviceId: string): string[] {
     return [...(this.byDevice.get(deviceId) ?? [])];

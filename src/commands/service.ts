@@ -43,6 +43,9 @@ export interface CommandServiceOptions {
 
 export const DEFAULT_COMMAND_OPTIONS: CommandServiceOptions = { defaultTimeoutMs: 30_000, defaultExpiresInS: 3_600 };
 
+/** Why a command that waited for its device ends failed once the device is made inactive. */
+const DEACTIVATED = 'the device was deactivated before the command could be delivered';
+
 /**
  * Commands to devices, from the API call to the device's answer. A command is `pending` until its device is
  * reachable, then `delivered` over the family the device speaks, then `succeeded` or `failed` by the device's
@@ -53,6 +56,16 @@ export const DEFAULT_COMMAND_OPTIONS: CommandServiceOptions = { defaultTimeoutMs
  * Time is kept with one timer per outstanding command (no table sweeps); outstanding commands are reloaded
  * from the table at start, so a restart neither forgets nor re-sends them. Every state change is a
  * conditional update in the table (see CommandStore), which keeps several nodes and late answers honest.
+ *
+ * The table is the only queue of commands waiting for their device. Nothing is handed to the broker for a
+ * device that is away, not even to a persistent MQTT session that would queue it: the embedded broker keeps
+ * its sessions in memory, so a command queued there would be lost with a restart, and the same command
+ * queued in both places reached a device coming back with its session twice. A command goes out only to a
+ * connection that listens for it now (see CommandTransport.accepts), and once it is `delivered` Fieldline
+ * never sends it again; redelivering an unacknowledged QoS 1 PUBLISH within the device's session is the
+ * broker's part of MQTT [MQTT-4.4.0-1], not a second send. `delivered` means handed to a listening
+ * connection (embedded broker: the PUBLISH written to it, not its PUBACK) or acknowledged by the external
+ * broker.
  */
 export class CommandService implements Lifecycle {
   readonly name = 'commands';
@@ -63,6 +76,8 @@ export class CommandService implements Lifecycle {
   private readonly outstanding: OutstandingCommands;
   /** One delivery run per device at a time, so a command is never sent twice by this node. */
   private readonly runs = new Map<string, Promise<void>>();
+  /** Runs queued behind another that have not started yet, per device. */
+  private readonly waiting = new Map<string, Promise<void>>();
   private readonly unsubscribe: (() => void)[] = [];
   private stopped = false;
 
@@ -88,16 +103,15 @@ export class CommandService implements Lifecycle {
     const rows = await this.store.outstanding();
     for (const row of rows) this.outstanding.add(row);
     if (rows.length > 0) this.log.info({ count: rows.length }, 'recovered outstanding device commands');
+    const queueOf = (deviceId: string) => {
+      if (this.outstanding.hasPending(deviceId)) void this.deliverQueued(deviceId);
+    };
     this.unsubscribe.push(
-      // A device coming online gets its queue. setImmediate: the broker announces the connection before it
-      // has written CONNACK, and nothing may reach the device before that.
-      this.bus.on('device.status', (e) => {
-        if (e.status === 'online' && this.outstanding.hasPending(e.device_id))
-          setImmediate(() => void this.deliverQueued(e.device_id));
-      }),
-      // A device that is already online and connects again (no status change) shows up by its data.
-      this.bus.on('telemetry.ingested', (e) => {
-        if (this.outstanding.hasPending(e.device_id)) void this.deliverQueued(e.device_id);
+      // A device that can take commands now gets its queue: the transport knows when (a SUBSCRIBE, a birth…).
+      this.transport?.onReachable(queueOf) ?? (() => {}),
+      // Deactivated, deleted (here or, with Redis, on another node): the run fails or forgets what waits.
+      this.registry.onIdentityChanged((deviceIds) => {
+        for (const id of deviceIds ?? this.outstanding.devices()) queueOf(id);
       }),
       this.bus.on('device.updated', (e) => {
         if (e.action === 'deleted') this.outstanding.forgetDevice(e.device_id);
@@ -200,10 +214,18 @@ export class CommandService implements Lifecycle {
 
   /** Delivers a device's pending commands, oldest first, if the device can be reached. */
   private deliverQueued(deviceId: string): Promise<void> {
+    // A run that has not started yet will see all this call would: join it, so a burst of signals (a
+    // Sparkplug node's data while nobody listens to its DCMD topic) queues one run, not one per message.
+    const waiting = this.waiting.get(deviceId);
+    if (waiting) return waiting;
     const previous = this.runs.get(deviceId) ?? Promise.resolve();
     const run = previous
-      .then(() => this.deliverPending(deviceId))
+      .then(() => {
+        this.waiting.delete(deviceId);
+        return this.deliverPending(deviceId);
+      })
       .catch((err: unknown) => this.log.error({ err, device_id: deviceId }, 'delivering commands failed'));
+    this.waiting.set(deviceId, run);
     this.runs.set(deviceId, run);
     void run.finally(() => {
       if (this.runs.get(deviceId) === run) this.runs.delete(deviceId);
@@ -221,18 +243,24 @@ export class CommandService implements Lifecycle {
     for (const o of this.outstanding.ofDevice(deviceId)) {
       if (o.status !== 'pending' || this.outstanding.get(o.id) !== o) continue;
       if (this.clock.now() >= o.expiresAt) await this.expire(o);
-      else if (device.active !== 1) await this.finish(o, ['pending'], 'failed', 'the device is inactive');
+      else if (device.active !== 1) await this.finish(o, ['pending'], 'failed', DEACTIVATED);
       else if (!(await this.deliver(o, device, family))) return;
     }
   }
 
-  /** Sends one command; false when the device could not take it (it stays pending). */
+  /**
+   * Sends one command; false when the device could not take it (it stays pending, and so do the younger
+   * ones: a command never overtakes an older one of its device).
+   */
   private async deliver(o: Outstanding, device: DeviceRow, family: CommandFamily): Promise<boolean> {
     const transport = this.transport as CommandTransport;
     const unsupported = transport.unsupported(family);
     if (unsupported) return this.finish(o, ['pending'], 'failed', unsupported, family).then(() => true);
     const message = this.encode(o, family);
     if (typeof message === 'string') return this.finish(o, ['pending'], 'failed', message, family).then(() => true);
+    const target = { deviceId: o.deviceId, organizationId: device.organization_id };
+    // Nobody listens to its topic yet (connected, not subscribed): a later SUBSCRIBE brings it back here.
+    if (!transport.accepts(target, message)) return false;
     // Claim before sending: of two nodes holding the same pending command, only one gets to send it.
     const now = this.clock.now();
     if (!(await this.store.transition(o.id, ['pending'], { status: 'delivered', delivered_at: now, family }))) {
@@ -242,7 +270,7 @@ export class CommandService implements Lifecycle {
     this.outstanding.delivered(o, now, family);
     let sent = false;
     try {
-      sent = await transport.send({ deviceId: o.deviceId, organizationId: device.organization_id }, message);
+      sent = await transport.send(target, message);
     } catch (err) {
       this.log.warn({ err, command_id: o.id, device_id: o.deviceId }, 'sending a command failed; it stays pending');
     }

@@ -12,7 +12,7 @@ import type { TopicAcl } from './acl.js';
 import { type MqttCredentials, type MqttIdentity, MqttLoginError } from './identity.js';
 import { PacketSizeGuard } from './packet-size-guard.js';
 import type { MqttMessageRouter } from './router.js';
-import { REFUSED_TOPIC, type TopicFamily } from './topics.js';
+import { REFUSED_TOPIC, type TopicFamily, topicMatches } from './topics.js';
 
 export interface BrokerOptions {
   host: string;
@@ -40,6 +40,10 @@ const stamp = (packet: StampedPacket, organizationId: string): void => {
   packet.properties[ORG] = organizationId;
 };
 const stampOf = (packet: StampedPacket): string | undefined => packet.properties?.[ORG];
+
+/** The topic filters a connection holds (Aedes keeps them by filter, restored ones from a persistent session too). */
+const filtersOf = (client: Client): string[] =>
+  Object.keys((client as unknown as { subscriptions?: Record<string, unknown> }).subscriptions ?? {});
 
 export interface BrokerStats {
   connections: number;
@@ -71,6 +75,7 @@ export class EmbeddedBroker implements Lifecycle {
   /** What each connection logged in with, to log it in again when its device changes (memory only). */
   private readonly logins = new WeakMap<Client, { username: string | undefined; password: string | undefined }>();
   private onUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | null = null;
+  private readonly subscribedListeners = new Set<(deviceId: string) => void>();
 
   constructor(
     private readonly options: BrokerOptions,
@@ -145,6 +150,11 @@ export class EmbeddedBroker implements Lifecycle {
         },
         'mqtt client connected',
       );
+    });
+    // When a device's connection starts to take what it subscribed to (see onDeviceSubscribed).
+    aedes.on('subscribe', (_subscriptions, client) => this.announceSubscribed(client));
+    aedes.on('clientReady', (client) => {
+      if (filtersOf(client).length > 0) this.announceSubscribed(client);
     });
     aedes.on('clientDisconnect', (client) => {
       this.stats.connections = Math.max(0, this.stats.connections - 1);
@@ -224,9 +234,10 @@ export class EmbeddedBroker implements Lifecycle {
   }
 
   /**
-   * Delivers a message to the live connections of one device only — needed where the topic itself does not
-   * name the device (ThingsBoard's `v1/devices/me/rpc/request/{id}` is the same for every device).
-   * Resolves with the number of connections it was written to (0: the device is not connected here).
+   * Delivers a message to the connections of one device only — needed where the topic itself does not name
+   * the device (ThingsBoard's `v1/devices/me/rpc/request/{id}` is the same for every device) — and of those
+   * only to the ones listening to the topic (see listensTo), as a PUBLISH through the broker would. Resolves
+   * with the number of connections it was written to (0: none of the device's connections here listens).
    */
   async sendToDevice(
     deviceId: string,
@@ -235,7 +246,7 @@ export class EmbeddedBroker implements Lifecycle {
     payload: Buffer | string,
     qos: 0 | 1 = 1,
   ): Promise<number> {
-    const targets = this.clientsOf(deviceId);
+    const targets = this.clientsOf(deviceId).filter((client) => listensTo(client, topic));
     await Promise.all(
       targets.map((client) => {
         const packet = {
@@ -305,6 +316,36 @@ export class EmbeddedBroker implements Lifecycle {
 
   isConnected(deviceId: string): boolean {
     return this.clientsOf(deviceId).length > 0;
+  }
+
+  /** Whether a connection of this device listens to the topic now (sendToDevice would write to it). */
+  deviceListens(deviceId: string, topic: string): boolean {
+    return this.clientsOf(deviceId).some((client) => listensTo(client, topic));
+  }
+
+  /** Whether any connection of this organization listens to the topic now (publish would reach it). */
+  organizationListens(organizationId: string, topic: string): boolean {
+    const clients = (this.aedes as unknown as { clients?: Record<string, Client> } | null)?.clients ?? {};
+    return Object.values(clients).some(
+      (client) => this.identities.get(client)?.organizationId === organizationId && listensTo(client, topic),
+    );
+  }
+
+  /**
+   * Calls back with the device of a connection that has just started to take the messages it subscribed to:
+   * after the SUBACK of each of its SUBSCRIBEs (Aedes announces a subscription once SUBACK is written), and
+   * once it is ready when it came back with subscriptions restored from its persistent session. Answers the
+   * unsubscribe.
+   */
+  onDeviceSubscribed(listener: (deviceId: string) => void): () => void {
+    this.subscribedListeners.add(listener);
+    return () => this.subscribedListeners.delete(listener);
+  }
+
+  private announceSubscribed(client: Client): void {
+    const identity = this.identities.get(client);
+    if (identity?.kind !== 'device') return;
+    for (const listener of this.subscribedListeners) listener(identity.device.id);
   }
 
   private clientsOf(deviceId: string): Client[] {
@@ -395,6 +436,16 @@ export class EmbeddedBroker implements Lifecycle {
     // Forwarded copies are not retained: retained state would outlive the organization stamp.
     packet.retain = false;
   }
+}
+
+/**
+ * Whether a connection takes messages on this topic now: it holds a matching subscription and is ready —
+ * Aedes sets `connected` once CONNACK is written and a persistent session's queue has been replayed. Before
+ * that a write would land in front of CONNACK, or (persistent session) join the session's queue just as it is
+ * replayed and reach the device twice.
+ */
+function listensTo(client: Client, topic: string): boolean {
+  return client.connected && !client.closed && filtersOf(client).some((filter) => topicMatches(filter, topic));
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TopicScheme } from './topics.js';
+import { TopicScheme, topicMatches } from './topics.js';
 
 describe('TopicScheme.parse', () => {
   const topics = new TopicScheme('fieldline');
@@ -44,5 +44,28 @@ describe('TopicScheme.parse', () => {
     });
     expect(topics.parse('spBv1.0/g/NDATA/e')).toEqual({ family: 'sparkplug' });
     expect(topics.parse('other/devices/d-1/telemetry')).toEqual({ family: 'unknown' });
+  });
+});
+
+describe('topicMatches', () => {
+  it('matches + as one level and a last # as the rest, the parent level included', () => {
+    expect(topicMatches('fieldline/devices/d-1/commands/+', 'fieldline/devices/d-1/commands/c-9')).toBe(true);
+    expect(topicMatches('fieldline/devices/d-1/commands/+', 'fieldline/devices/d-1/commands/c-9/response')).toBe(false);
+    expect(topicMatches('fieldline/devices/d-1/commands/+', 'fieldline/devices/d-1/commands')).toBe(false);
+    expect(topicMatches('fieldline/devices/d-1/commands/#', 'fieldline/devices/d-1/commands')).toBe(true);
+    expect(topicMatches('fieldline/devices/d-1/commands/#', 'fieldline/devices/d-1/commands/c-9/x')).toBe(true);
+    expect(topicMatches('fieldline/devices/d-1/commands/c-9', 'fieldline/devices/d-1/commands/c-9')).toBe(true);
+    expect(topicMatches('fieldline/devices/d-1/commands/c-9', 'fieldline/devices/d-1/commands/c-8')).toBe(false);
+    expect(topicMatches('v1/devices/me/rpc/request/+', 'v1/devices/me/rpc/request/17')).toBe(true);
+    expect(topicMatches('spBv1.0/G/DCMD/E/#', 'spBv1.0/G/DCMD/E/Pump')).toBe(true);
+    expect(topicMatches('spBv1.0/G/DCMD/E/#', 'spBv1.0/G/NCMD/E')).toBe(false);
+    expect(topicMatches('#', 'a/b')).toBe(true);
+    expect(topicMatches('a/#/b', 'a/x/b')).toBe(false);
+  });
+
+  it('keeps wildcards at the first level off $ topics [MQTT-4.7.2-1]', () => {
+    expect(topicMatches('#', '$SYS/broker')).toBe(false);
+    expect(topicMatches('+/broker', '$SYS/broker')).toBe(false);
+    expect(topicMatches('$SYS/#', '$SYS/broker')).toBe(true);
   });
 });

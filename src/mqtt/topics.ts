@@ -66,3 +66,20 @@ export class TopicScheme {
     return { family: 'unknown' };
   }
 }
+
+/**
+ * Whether a subscription's topic filter matches a topic name (MQTT 3.1.1 §4.7): `+` is exactly one level, a
+ * last `#` the rest including none (`a/#` matches `a`, [MQTT-4.7.1-2]), and a filter starting with a wildcard
+ * does not match a topic starting with `$` [MQTT-4.7.2-1].
+ */
+export function topicMatches(filter: string, topic: string): boolean {
+  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
+  const levels = filter.split('/');
+  const names = topic.split('/');
+  for (let i = 0; i < levels.length; i++) {
+    const level = levels[i];
+    if (level === '#') return i === levels.length - 1;
+    if (i >= names.length || (level !== '+' && level !== names[i])) return false;
+  }
+  return levels.length === names.length;
+}

@@ -59,6 +59,15 @@ export class GoliothCommandTransport implements CommandTransport {
     return this.inner?.reachable(target, family) ?? false;
   }
 
+  accepts(target: Target, message: Message): boolean {
+    if (this.d.golioth.linkOf(target.deviceId)) return true;
+    return this.inner?.accepts(target, message) ?? false;
+  }
+
+  onReachable(listener: (deviceId: string) => void): () => void {
+    return this.inner?.onReachable(listener) ?? (() => {});
+  }
+
   async send(target: Target, message: Message): Promise<boolean> {
     const link = this.d.golioth.linkOf(target.deviceId);
     if (!link) return this.inner ? this.inner.send(target, message) : false;
