@@ -380,15 +380,15 @@ export class EmbeddedBroker implements Lifecycle {
    * to send a client what it did not subscribe to); otherwise the device's last error says so.
    */
   private answer(client: Client, identity: MqttIdentity, reply: { topic: string; payload: string }): void {
-    const filter = `${reply.topic.slice(0, reply.topic.lastIndexOf('/'))}/+`;
     const subscriptions =
       (client as unknown as { subscriptions?: Record<string, { qos?: number }> }).subscriptions ?? {};
-    const subscribed = [filter, reply.topic].find((f) => Object.hasOwn(subscriptions, f));
-    if (subscribed === undefined) {
+    const matching = Object.keys(subscriptions).filter((filter) => topicMatches(filter, reply.topic));
+    if (!listensTo(client, reply.topic)) {
+      const where = `${reply.topic.slice(0, reply.topic.lastIndexOf('/'))}/+`;
       this.ingest.refuse(
         identity.kind === 'device' ? identity.device : null,
         'unsupported',
-        `the answer goes to ${filter}, which this connection has not subscribed to`,
+        `the answer goes to ${where}, which this connection has not subscribed to`,
       );
       return;
     }
@@ -397,7 +397,7 @@ export class EmbeddedBroker implements Lifecycle {
       cmd: 'publish',
       topic: reply.topic,
       payload: Buffer.from(reply.payload),
-      qos: Math.min(1, subscriptions[subscribed]?.qos ?? 0),
+      qos: Math.min(1, Math.max(...matching.map((f) => subscriptions[f]?.qos ?? 0))),
       retain: false,
       dup: false,
     } as StampedPacket;
