@@ -202,7 +202,14 @@ function factSource(d: RulesModuleDeps): FactSource {
       return d.telemetry.latest(deviceId, keys);
     },
     async history(deviceId, key, start, end) {
-      const series = await d.telemetry.range({ deviceId, keys: [key], start, end, limit: DEFAULT_MAX_WINDOW_POINTS });
+      // Past the limit, the range answers the newest points: the end of the window, which is what a rule judges.
+      const { series } = await d.telemetry.range({
+        deviceId,
+        keys: [key],
+        start,
+        end,
+        limit: DEFAULT_MAX_WINDOW_POINTS,
+      });
       return series[key] ?? [];
     },
     statusOf: (id) => d.presence.statusOf(id),

@@ -3,6 +3,7 @@ import type { Cache } from '../cache/index.js';
 import type { Database } from '../storage/index.js';
 import type { TelemetryValue } from './codecs/types.js';
 import { INBOX_GROUPS, inboxGroupOf } from './inbox-groups.js';
+import { answerTooLarge, type SeriesAnswer, SeriesAnswerBuilder } from './series-answer.js';
 import { decodeValue } from './values.js';
 
 export type Aggregate = 'avg' | 'min' | 'max' | 'sum' | 'count';
@@ -11,8 +12,12 @@ export interface RangeQuery {
   deviceId: string;
   keys: string[] | null;
   start: number;
+  /** Exclusive: a point at `end` belongs to the next range. */
   end: number;
+  /** Points (or buckets) per key; a key with more in the range answers its newest `limit`, and is named truncated. */
   limit: number;
+  /** Points (or buckets) of all keys together; an answer that would hold more is refused. Unbounded if left out. */
+  maxTotal?: number;
 }
 
 export interface Point {
@@ -21,9 +26,11 @@ export interface Point {
 }
 
 /**
- * Reads telemetry back: raw points, aggregates bucketed in SQL, latest values. On SQLite points are read from
- * `telemetry` and the inbox together, a statement per series; on PostgreSQL, whose inbox stays empty, from
- * `telemetry` in one statement.
+ * Reads telemetry back: raw points, aggregates computed in SQL, latest values. Range and aggregate reads take each
+ * key's newest `limit` points (or buckets) with `ORDER BY ts DESC LIMIT`, which walks the (series_id, ts) key
+ * backwards and stops there. On SQLite points are read from `telemetry` and the inbox together, a statement per
+ * series; on PostgreSQL, whose inbox stays empty, from `telemetry` in one statement for all series (a LATERAL
+ * join, the same limit per series).
  */
 export class TelemetryQuery {
   /**
@@ -36,38 +43,37 @@ export class TelemetryQuery {
     /**
      * Whether points may wait in the inbox: true on SQLite (its writer's), false on PostgreSQL, whose inbox stays
      * empty — there one statement for all series saves a round trip per key, and the inbox's reads use SQLite's
-     * bare columns beside max(), which PostgreSQL refuses.
+     * bare columns beside max(), which PostgreSQL refuses (and SQLite has no LATERAL).
      */
     private readonly inbox: boolean,
   ) {}
 
-  async range(q: RangeQuery): Promise<Record<string, Point[]>> {
-    if (!this.inbox) return this.rangeOfTelemetry(q);
-    const result: Record<string, Point[]> = {};
-    let left = q.limit;
-    for (const { id, key } of await this.seriesOf(q.deviceId, q.keys)) {
-      if (left <= 0) break;
+  /** The raw points of each key in [start, end): its newest `limit`, in ascending order. */
+  async range(q: RangeQuery): Promise<SeriesAnswer> {
+    const answer = new SeriesAnswerBuilder(q.limit, q.maxTotal);
+    const series = await this.seriesOf(q.deviceId, q.keys);
+    if (!this.inbox) return this.rangeOfTelemetry(q, series, answer);
+    for (const { id, key } of series) {
       // One statement per series, so both tables are read in one snapshot: a merge between them cannot show a
       // point twice or hide it.
       const rows = await this.stored(id, q)
         .select(['ts', 'num', 'str', 'kind'])
         .unionAll(this.unmerged(id, q).select(['ts', 'num', 'str', 'kind']))
-        .orderBy('ts')
-        .limit(left)
+        .orderBy('ts', 'desc')
+        .limit(answer.take)
         .execute();
-      if (rows.length === 0) continue;
-      left -= rows.length;
-      result[key] = rows.map((r) => ({ ts: Number(r.ts), value: decodeValue(r.num, r.str, r.kind) }));
+      answer.add(key, rows.reverse().map(toPoint));
     }
-    return result;
+    return answer.done();
   }
 
-  /** One value per key and bucket of intervalMs, aligned to the epoch; numbers and booleans (as 0/1) only. */
-  async aggregate(q: RangeQuery, agg: Aggregate, intervalMs: number): Promise<Record<string, Point[]>> {
-    // A literal, not a parameter: SQLite binds JS numbers as REAL, which would make the division fractional.
-    // intervalMs is a validated positive integer, so inlining it is safe.
-    const width = sql.lit(Math.trunc(intervalMs));
-    const bucket = sql<number>`(p.ts / ${width}) * ${width}`;
+  /**
+   * Aggregates of numbers and booleans (as 0/1) per key. With `intervalMs`, one value per bucket of that width,
+   * buckets aligned to the epoch and each stamped with its own start — the first may start before `q.start` but
+   * holds only points at or after it — and each key's newest `limit` buckets. Without, one value per key over the
+   * whole [start, end), stamped at `q.start`.
+   */
+  async aggregate(q: RangeQuery, agg: Aggregate, intervalMs: number | null): Promise<SeriesAnswer> {
     const value = {
       avg: sql<number>`avg(p.num)`,
       min: sql<number>`min(p.num)`,
@@ -75,78 +81,160 @@ export class TelemetryQuery {
       sum: sql<number>`sum(p.num)`,
       count: sql<number>`count(p.num)`,
     }[agg];
-    if (!this.inbox) return this.aggregateOfTelemetry(q, bucket, value);
-    const result: Record<string, Point[]> = {};
-    let left = q.limit;
-    for (const { id, key } of await this.seriesOf(q.deviceId, q.keys)) {
-      if (left <= 0) break;
-      const points = this.stored(id, q)
-        .select(['ts', 'num'])
-        .where('num', 'is not', null)
-        .unionAll(this.unmerged(id, q).select(['ts', 'num']).where('num', 'is not', null));
+    const answer = new SeriesAnswerBuilder(q.limit, q.maxTotal);
+    const series = await this.seriesOf(q.deviceId, q.keys);
+    if (intervalMs === null) return this.aggregateOverRange(q, series, value, answer);
+    // A literal, not a parameter: SQLite binds JS numbers as REAL, which would make the division fractional.
+    // intervalMs is a validated positive integer, so inlining it is safe.
+    const width = sql.lit(Math.trunc(intervalMs));
+    const bucket = sql<number>`(p.ts / ${width}) * ${width}`;
+    if (!this.inbox) return this.bucketsOfTelemetry(q, series, bucket, value, answer);
+    for (const { id, key } of series) {
       const rows = await this.db
-        .selectFrom(points.as('p'))
+        .selectFrom(this.numbers(id, q).as('p'))
         .select([bucket.as('bucket'), value.as('value')])
         .groupBy(bucket)
-        .orderBy('bucket')
-        .limit(left)
+        .orderBy('bucket', 'desc')
+        .limit(answer.take)
         .execute();
-      if (rows.length === 0) continue;
-      left -= rows.length;
-      result[key] = rows.map((r) => ({ ts: Number(r.bucket), value: Number(r.value) }));
+      answer.add(
+        key,
+        rows.reverse().map((r) => ({ ts: Number(r.bucket), value: Number(r.value) })),
+      );
     }
-    return result;
+    return answer.done();
   }
 
-  /** `range` where every point is in `telemetry`: one statement, in key order. */
-  private async rangeOfTelemetry(q: RangeQuery): Promise<Record<string, Point[]>> {
-    if (q.keys?.length === 0) return {};
-    const rows = await this.deviceTelemetry(q)
-      .select(['s.key', 'p.ts', 'p.num', 'p.str', 'p.kind'])
-      .orderBy('s.key')
-      .orderBy('p.ts')
-      .limit(q.limit)
-      .execute();
-    return byKey(rows, (r) => ({ ts: Number(r.ts), value: decodeValue(r.num, r.str, r.kind) }));
-  }
-
-  /** `aggregate` where every point is in `telemetry`: one statement, in key order. */
-  private async aggregateOfTelemetry(
+  /** `aggregate` without interval: a value per key with a number in the range (a grouping by key on PostgreSQL). */
+  private async aggregateOverRange(
     q: RangeQuery,
+    series: Series[],
+    value: RawBuilder<number>,
+    answer: SeriesAnswerBuilder,
+  ): Promise<SeriesAnswer> {
+    if (series.length === 0) return answer.done();
+    if (!this.inbox) {
+      const rows = await this.db
+        .selectFrom('telemetry as p')
+        .innerJoin('telemetry_series as s', 's.id', 'p.series_id')
+        .select(['s.key', value.as('value')])
+        .where('p.series_id', 'in', idsOf(series))
+        .where('p.ts', '>=', q.start)
+        .where('p.ts', '<', q.end)
+        .where('p.num', 'is not', null)
+        .groupBy('s.key')
+        .orderBy('s.key')
+        .execute();
+      for (const r of rows) answer.add(r.key, [{ ts: q.start, value: Number(r.value) }]);
+      return answer.done();
+    }
+    for (const { id, key } of series) {
+      // An aggregate without GROUP BY answers one row even over no points: the count tells them apart.
+      const row = await this.db
+        .selectFrom(this.numbers(id, q).as('p'))
+        .select([sql<number>`count(p.num)`.as('n'), value.as('value')])
+        .executeTakeFirst();
+      if (row && Number(row.n) > 0) answer.add(key, [{ ts: q.start, value: Number(row.value) }]);
+    }
+    return answer.done();
+  }
+
+  /** `range` where every point is in `telemetry`: one statement, each series' newest rows through LATERAL. */
+  private async rangeOfTelemetry(q: RangeQuery, series: Series[], answer: SeriesAnswerBuilder) {
+    if (series.length === 0) return answer.done();
+    const perSeries = answer.take;
+    const query = this.db
+      .selectFrom('telemetry_series as s')
+      .crossJoinLateral((eb) =>
+        eb
+          .selectFrom('telemetry as t')
+          .select(['t.ts', 't.num', 't.str', 't.kind'])
+          .whereRef('t.series_id', '=', 's.id')
+          .where('t.ts', '>=', q.start)
+          .where('t.ts', '<', q.end)
+          .orderBy('t.ts', 'desc')
+          .limit(perSeries)
+          .as('p'),
+      )
+      .select(['s.key', 'p.ts', 'p.num', 'p.str', 'p.kind'])
+      .where('s.id', 'in', idsOf(series))
+      .orderBy('s.key')
+      .orderBy('p.ts');
+    return this.addByKey(await withinTotal(query, q, series).execute(), toPoint, q, series, answer);
+  }
+
+  /** `aggregate` with interval where every point is in `telemetry`: one statement, as `rangeOfTelemetry`. */
+  private async bucketsOfTelemetry(
+    q: RangeQuery,
+    series: Series[],
     bucket: RawBuilder<number>,
     value: RawBuilder<number>,
-  ): Promise<Record<string, Point[]>> {
-    if (q.keys?.length === 0) return {};
-    const rows = await this.deviceTelemetry(q)
-      .select(['s.key', bucket.as('bucket'), value.as('value')])
-      .where('p.num', 'is not', null)
-      .groupBy(['s.key', bucket])
+    answer: SeriesAnswerBuilder,
+  ) {
+    if (series.length === 0) return answer.done();
+    const perSeries = answer.take;
+    const query = this.db
+      .selectFrom('telemetry_series as s')
+      .crossJoinLateral((eb) =>
+        eb
+          .selectFrom('telemetry as p')
+          .select([bucket.as('bucket'), value.as('value')])
+          .whereRef('p.series_id', '=', 's.id')
+          .where('p.ts', '>=', q.start)
+          .where('p.ts', '<', q.end)
+          .where('p.num', 'is not', null)
+          .groupBy(bucket)
+          .orderBy('bucket', 'desc')
+          .limit(perSeries)
+          .as('b'),
+      )
+      .select(['s.key', 'b.bucket', 'b.value'])
+      .where('s.id', 'in', idsOf(series))
       .orderBy('s.key')
-      .orderBy('bucket')
-      .limit(q.limit)
-      .execute();
-    return byKey(rows, (r) => ({ ts: Number(r.bucket), value: Number(r.value) }));
+      .orderBy('b.bucket');
+    const rows = await withinTotal(query, q, series).execute();
+    return this.addByKey(rows, (r) => ({ ts: Number(r.bucket), value: Number(r.value) }), q, series, answer);
   }
 
-  /** The device's points in the range in `telemetry` (as p), with their series (as s), of `keys` if given. */
-  private deviceTelemetry(q: RangeQuery) {
-    const query = this.db
-      .selectFrom('telemetry as p')
-      .innerJoin('telemetry_series as s', 's.id', 'p.series_id')
-      .where('s.device_id', '=', q.deviceId)
-      .where('p.ts', '>=', q.start)
-      .where('p.ts', '<', q.end);
-    return q.keys ? query.where('s.key', 'in', q.keys) : query;
+  /** Rows in key order (ascending within a key) → the answer; refused when `withinTotal`'s bound was reached. */
+  private addByKey<R extends { key: string }>(
+    rows: R[],
+    point: (row: R) => Point,
+    q: RangeQuery,
+    series: Series[],
+    answer: SeriesAnswerBuilder,
+  ): SeriesAnswer {
+    if (q.maxTotal !== undefined && rows.length >= q.maxTotal + series.length + 1) throw answerTooLarge(q.maxTotal);
+    let key: string | null = null;
+    let points: Point[] = [];
+    for (const r of rows) {
+      if (r.key !== key) {
+        if (key !== null) answer.add(key, points);
+        key = r.key;
+        points = [];
+      }
+      points.push(point(r));
+    }
+    if (key !== null) answer.add(key, points);
+    return answer.done();
   }
 
   /** The device's series (all, or those of `keys`), in key order. */
-  private async seriesOf(deviceId: string, keys: string[] | null): Promise<{ id: number; key: string }[]> {
+  private async seriesOf(deviceId: string, keys: string[] | null): Promise<Series[]> {
     if (keys?.length === 0) return [];
     let query = this.db.selectFrom('telemetry_series').select(['id', 'key']).where('device_id', '=', deviceId);
     if (keys) query = query.where('key', 'in', keys);
     const rows = await query.orderBy('key').execute();
     // PostgreSQL answers bigint ids as strings.
     return rows.map((r) => ({ id: Number(r.id), key: r.key }));
+  }
+
+  /** A series' numbers (and booleans, as 0/1) in the range, from both tables, for aggregates. */
+  private numbers(seriesId: number, q: RangeQuery) {
+    return this.stored(seriesId, q)
+      .select(['ts', 'num'])
+      .where('num', 'is not', null)
+      .unionAll(this.unmerged(seriesId, q).select(['ts', 'num']).where('num', 'is not', null));
   }
 
   /** A series' merged points in the range. */
@@ -226,14 +314,24 @@ export class TelemetryQuery {
   }
 }
 
-/** Rows in key order → points per key. */
-function byKey<R extends { key: string }>(rows: R[], point: (row: R) => Point): Record<string, Point[]> {
-  const series: Record<string, Point[]> = {};
-  for (const r of rows) {
-    series[r.key] ??= [];
-    series[r.key]?.push(point(r));
-  }
-  return series;
+interface Series {
+  id: number;
+  key: string;
+}
+
+const idsOf = (series: Series[]) => series.map((s) => s.id);
+
+const toPoint = (r: { ts: unknown; num: number | null; str: string | null; kind: number }): Point => ({
+  ts: Number(r.ts),
+  value: decodeValue(r.num, r.str, r.kind),
+});
+
+/**
+ * The one-statement forms take up to `limit + 1` rows of each series whatever is left of `maxTotal`: bounding the
+ * statement to `maxTotal` plus one row a series keeps an answer that is refused anyway from being read whole.
+ */
+function withinTotal<Q extends { limit(n: number): Q }>(query: Q, q: RangeQuery, series: Series[]): Q {
+  return q.maxTotal === undefined ? query : query.limit(q.maxTotal + series.length + 1);
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

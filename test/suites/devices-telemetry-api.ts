@@ -167,6 +167,169 @@ export function devicesTelemetryApiSuite(dialect: string) {
       ).toBe(400);
     });
 
+    const send = async (deviceId: string, ts: number, data: Record<string, unknown>) => {
+      const r = await t.api('/api/v1/telemetry', {
+        token: t.adminToken,
+        body: { device_id: deviceId, timestamp: ts, data },
+      });
+      expect(r.status, r.text).toBe(200);
+    };
+    const csvOf = async (path: string) => {
+      const r = await fetch(`${t.url}${path}`, {
+        headers: { authorization: `Bearer ${t.adminToken}`, accept: 'text/csv' },
+      });
+      expect(r.status).toBe(200);
+      expect(r.headers.get('content-type')).toContain('text/csv');
+      return { text: await r.text(), truncated: r.headers.get('fieldline-truncated') };
+    };
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const values = (points: { value: unknown }[]) => points.map((p) => p.value);
+
+    it('limits each key on its own to its newest points, in ascending order, and names the keys it cut', async () => {
+      await createDevice({ id: 'four-keys', name: 'Four keys' });
+      const base = Date.parse('2026-02-01T00:00:00Z');
+      for (let i = 0; i < 10; i++)
+        await send('four-keys', base + i * 30_000, {
+          humidity: 40 + i,
+          temperature: 20 + i,
+          vibration: i,
+          ...(i < 3 ? { pressure: 1 + i } : {}),
+        });
+      const range = `start=${base}&end=${base + 3_600_000}`;
+      const all = await t.api(`/api/v1/telemetry/four-keys?${range}`, { token: t.adminToken });
+      expect(all.body.truncated).toEqual([]);
+      expect(Object.keys(all.body.series).sort()).toEqual(['humidity', 'pressure', 'temperature', 'vibration']);
+      expect(all.body.series.vibration).toHaveLength(10);
+
+      const cut = await t.api(`/api/v1/telemetry/four-keys?${range}&limit=4`, { token: t.adminToken });
+      expect(cut.status).toBe(200);
+      expect(cut.body.truncated).toEqual(['humidity', 'temperature', 'vibration']);
+      expect(values(cut.body.series.temperature)).toEqual([26, 27, 28, 29]);
+      expect(cut.body.series.temperature[0].ts).toBe(iso(base + 6 * 30_000));
+      expect(values(cut.body.series.humidity)).toEqual([46, 47, 48, 49]);
+      expect(values(cut.body.series.vibration)).toEqual([6, 7, 8, 9]);
+      expect(values(cut.body.series.pressure)).toEqual([1, 2, 3]);
+
+      // Buckets are limited the same way: the newest `limit` buckets of each key.
+      const buckets = await t.api(
+        `/api/v1/telemetry/four-keys?${range}&keys=humidity,pressure&agg=count&interval=60s&limit=2`,
+        { token: t.adminToken },
+      );
+      expect(buckets.body.series).toEqual({
+        humidity: [
+          { ts: iso(base + 180_000), value: 2 },
+          { ts: iso(base + 240_000), value: 2 },
+        ],
+        pressure: [
+          { ts: iso(base), value: 2 },
+          { ts: iso(base + 60_000), value: 1 },
+        ],
+      });
+      expect(buckets.body.truncated).toEqual(['humidity']);
+
+      // CSV answers the same points, and says what was cut in a header.
+      const csv = await csvOf(`/api/v1/telemetry/four-keys?${range}&keys=temperature,pressure&limit=4`);
+      expect(csv.truncated).toBe('temperature');
+      const lines = csv.text.trim().split('\n');
+      expect(lines.slice(1).sort()).toEqual(
+        ['pressure', 'temperature']
+          .flatMap((k) =>
+            cut.body.series[k].map((p: { ts: string; value: number }) => `four-keys,${k},${p.ts},${p.value}`),
+          )
+          .sort(),
+      );
+      expect((await csvOf(`/api/v1/telemetry/four-keys?${range}`)).truncated).toBeNull();
+    });
+
+    it('aggregates over the whole range without interval, stamped at start, and in epoch-aligned buckets with one', async () => {
+      await createDevice({ id: 'agg-range', name: 'Aggregates' });
+      const minute = Date.parse('2026-12-01T08:00:00Z');
+      // Before start, six points in [start, end) across a minute boundary, one at end (excluded), and a text.
+      for (const s of [0, 5, 15, 25, 35, 45, 60, 65])
+        await send('agg-range', minute + s * 1000, { v: s, mode: 'auto' });
+      const range = `start=${minute + 5000}&end=${minute + 65_000}`;
+      const count = await t.api(`/api/v1/telemetry/agg-range?${range}&agg=count&keys=v`, { token: t.adminToken });
+      expect(count.status).toBe(200);
+      expect(count.body).toEqual({
+        device_id: 'agg-range',
+        series: { v: [{ ts: iso(minute + 5000), value: 6 }] },
+        truncated: [],
+      });
+      const sum = await t.api(`/api/v1/telemetry/agg-range?${range}&agg=sum`, { token: t.adminToken });
+      // Texts are left out of aggregates: no series for mode.
+      expect(sum.body.series).toEqual({ v: [{ ts: iso(minute + 5000), value: 185 }] });
+      const empty = await t.api(`/api/v1/telemetry/agg-range?start=${minute + 70_000}&end=${minute + 80_000}&agg=avg`, {
+        token: t.adminToken,
+      });
+      expect(empty.body.series).toEqual({});
+      // With an interval the buckets stay aligned to the epoch: the first one starts before `start` and is stamped
+      // with its own start, but holds only points at or after `start`.
+      const perMinute = await t.api(`/api/v1/telemetry/agg-range?${range}&agg=count&keys=v&interval=1m`, {
+        token: t.adminToken,
+      });
+      expect(perMinute.body.series.v).toEqual([
+        { ts: iso(minute), value: 5 },
+        { ts: iso(minute + 60_000), value: 1 },
+      ]);
+    });
+
+    it('refuses start and end in epoch seconds, and reads end as exclusive', async () => {
+      await createDevice({ id: 'time-params', name: 'Times' });
+      const at = Date.parse('2026-03-01T00:00:00Z');
+      await send('time-params', at, { v: 1 });
+      for (const field of ['start', 'end']) {
+        const other = field === 'start' ? `end=${at + 1}` : `start=${at - 1}`;
+        const r = await t.api(`/api/v1/telemetry/time-params?${field}=${at / 1000}&${other}`, { token: t.adminToken });
+        expect(r.status, r.text).toBe(400);
+        expect(r.body.errors[0].field).toBe(field);
+        expect(r.body.detail).toMatch(/looks like epoch seconds/);
+      }
+      const read = async (query: string) =>
+        (await t.api(`/api/v1/telemetry/time-params?${query}`, { token: t.adminToken })).body.series.v ?? [];
+      expect(await read(`start=${at}&end=${at + 1}`)).toHaveLength(1);
+      expect(await read(`start=${at - 1000}&end=${at}`)).toHaveLength(0);
+      expect(await read(`start=${at - 1000}&end=${at + 1}`)).toHaveLength(1);
+      expect(await read(`start=2026-03-01T00:00:00Z&end=2026-03-01T00:00:00.001Z`)).toHaveLength(1);
+      expect(await read(`start=0&end=${at + 1}`)).toHaveLength(1);
+    });
+
+    it('answers latest values as CSV too, and keeps spreadsheet formulas out of CSV', async () => {
+      await createDevice({ id: 'csv-cells', name: 'CSV' });
+      const at = Date.parse('2026-04-01T00:00:00Z');
+      await send('csv-cells', at, {
+        '=cmd': '=HYPERLINK("http://evil.example","x")',
+        '@at': 'ok',
+        flag: true,
+        neg: -5,
+        neg_text: '-5',
+        note: '+1, "quoted"\nnext line',
+        plain: 'auto',
+      });
+      const ts = iso(at);
+      const expected = [
+        'device_id,key,ts,value',
+        `csv-cells,"'=cmd",${ts},"'=HYPERLINK(""http://evil.example"",""x"")"`,
+        `csv-cells,"'@at",${ts},ok`,
+        `csv-cells,flag,${ts},true`,
+        `csv-cells,neg,${ts},-5`,
+        `csv-cells,neg_text,${ts},"'-5"`,
+        `csv-cells,note,${ts},"'+1, ""quoted""\nnext line"`,
+        `csv-cells,plain,${ts},auto`,
+        '',
+      ];
+      expect((await csvOf('/api/v1/telemetry/csv-cells/latest')).text).toBe(expected.join('\n'));
+      // The history answers each key's lines alike.
+      for (const line of expected.slice(1, -1)) {
+        const key = (line.split(',')[1] as string).replace(/^"'|"$/g, '');
+        const history = await csvOf(
+          `/api/v1/telemetry/csv-cells?start=${at}&end=${at + 1}&keys=${encodeURIComponent(key)}`,
+        );
+        expect(history.text).toBe(`device_id,key,ts,value\n${line}\n`);
+      }
+      const json = await t.api('/api/v1/telemetry/csv-cells/latest?keys=neg', { token: t.adminToken });
+      expect(json.body).toEqual({ device_id: 'csv-cells', values: { neg: { ts, value: -5 } } });
+    });
+
     it('keeps nested JSON as JSON and a resend of the same timestamp as one point', async () => {
       await createDevice({ id: 'plc-json', name: 'PLC' });
       const body = {

@@ -20,14 +20,22 @@ export function readTimestamp(raw: unknown, allowIso: boolean): number {
 export function timestampProblem(ts: number, now: number): string | undefined {
   if (!Number.isFinite(ts)) return 'is not a finite number';
   if (ts < TELEMETRY_LIMITS.minTimestamp) {
-    // Epoch seconds for any date since 2000 land in [946684800, 1e11): say so, it is the usual mistake.
-    if (ts >= TELEMETRY_LIMITS.minTimestamp / 1000 && ts < 1e11) {
+    if (looksLikeEpochSeconds(ts)) {
       return `${ts} is before 2000-01-01 (looks like epoch seconds; epoch milliseconds are expected)`;
     }
     return `${ts} is before 2000-01-01`;
   }
   if (ts > now + TELEMETRY_LIMITS.maxFutureMs) return `${ts} is more than 24 h ahead of the server clock`;
   return undefined;
+}
+
+/**
+ * Whether a number meant as epoch milliseconds is more likely epoch seconds: seconds for any date since 2000 land
+ * in [946684800, 1e11), and as milliseconds those are 1970-01-11 … 1973-03-03, before anything can be stored.
+ * It is the usual mistake, so it is named where it is refused (ingest, query parameters).
+ */
+export function looksLikeEpochSeconds(n: number): boolean {
+  return n >= TELEMETRY_LIMITS.minTimestamp / 1000 && n < 1e11;
 }
 
 /** `-?digits(.digits)?` — what a device means by "a number written as a string". */

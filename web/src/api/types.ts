@@ -70,7 +70,10 @@ export interface TelemetryPoint {
 /** GET /telemetry/{id} */
 export interface TelemetrySeries {
   device_id: string;
+  /** Per key, ascending by ts: at most `limit` points (or buckets) a key, its newest. */
   series: Record<string, TelemetryPoint[]>;
+  /** Keys that had more than `limit` in the range. */
+  truncated: string[];
 }
 
 /** GET /telemetry/{id}/latest */

@@ -68,6 +68,7 @@ describe('chart data', () => {
     expect(historyQuery('1h', now)).toEqual({
       start: new Date(now - 3_600_000).toISOString(),
       end: new Date(now + 60_000).toISOString(),
+      limit: 5000,
     });
     expect(historyQuery('24h', now)).toMatchObject({ agg: 'avg', interval: '144s' });
   });

@@ -49,6 +49,9 @@ function lowerBound(xs: number[], target: number): number {
   return lo;
 }
 
+/** The most points a chart line keeps: live updates drop the oldest past it, and history asks for no more. */
+export const MAX_CHART_POINTS = 5000;
+
 /**
  * One `telemetry_update` merged into the series. Returns a new object whose touched series are new arrays
  * (React sees the change), untouched series are shared. Each series keeps at most `maxPoints`, dropping the
@@ -57,7 +60,7 @@ function lowerBound(xs: number[], target: number): number {
 export function mergeUpdate(
   series: ChartSeries,
   update: { ts: string; values: Record<string, unknown> },
-  maxPoints = 5000,
+  maxPoints = MAX_CHART_POINTS,
 ): ChartSeries {
   const x = seconds(update.ts);
   if (!Number.isFinite(x)) return series;
@@ -103,12 +106,14 @@ export type RangeId = (typeof RANGES)[number]['id'];
 export function historyQuery(
   range: RangeId,
   now: number,
-): { start: string; end: string; agg?: 'avg'; interval?: string } {
+): { start: string; end: string; limit: number; agg?: 'avg'; interval?: string } {
   const r = RANGES.find((x) => x.id === range) ?? RANGES[1];
   const start = new Date(now - r.seconds * 1000).toISOString();
   // The end is a little ahead: a device clock slightly ahead of the server's must still show.
   const end = new Date(now + 60_000).toISOString();
-  if (r.seconds <= 3600) return { start, end };
+  // The limit counts per key and keeps each key's newest points: a fast device's line shows the latest part of
+  // the range, as it will once live updates trim it to the same size.
+  if (r.seconds <= 3600) return { start, end, limit: MAX_CHART_POINTS };
   // About 600 buckets: enough for a chart as wide as a screen.
-  return { start, end, agg: 'avg', interval: `${Math.ceil(r.seconds / 600)}s` };
+  return { start, end, limit: MAX_CHART_POINTS, agg: 'avg', interval: `${Math.ceil(r.seconds / 600)}s` };
 }
