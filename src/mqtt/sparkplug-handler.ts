@@ -5,6 +5,7 @@ import type { Payload } from '../telemetry/codecs/types.js';
 import type { IngestService } from '../telemetry/index.js';
 import type { MqttIdentity } from './identity.js';
 import type { RouteOutcome } from './router.js';
+import { edgeNodeMayPublish } from './sparkplug-edge-acl.js';
 
 /** Sends a platform message (the NCMD rebirth request) to the subscribers of one organization. */
 export type OrganizationPublisher = (organizationId: string, topic: string, payload: Buffer) => Promise<void>;
@@ -27,6 +28,12 @@ export class SparkplugIngest {
   ) {}
 
   async handle(identity: MqttIdentity, topic: string, payload: Payload): Promise<RouteOutcome> {
+    // The embedded broker's ACL refuses this already; checked here as well because the router serves every
+    // transport, and a device token must never register or write another edge node's devices.
+    if (identity.kind === 'device' && !edgeNodeMayPublish(identity.device.id, topic)) {
+      this.ingest.refuse(identity.device, 'not_authorized', `publishing to ${topic} is not allowed`);
+      return { forwardTopic: null, deviceId: null };
+    }
     const orgId = identity.organizationId;
     let sessions = this.sessions.get(orgId);
     if (!sessions) {
