@@ -351,12 +351,22 @@ export class SparkplugSessions {
     why: string,
   ): SparkplugResult {
     result.note = result.note === undefined || result.note === why ? why : `${result.note}; ${why}`;
-    const key = nodeKey(topic.group, topic.edgeNode);
-    const last = this.lastRebirth.get(key);
-    if (last !== undefined && now - last < this.rebirthIntervalMs && now >= last) return result;
-    this.lastRebirth.set(key, now);
-    result.rebirth = encodeRebirthRequest(topic.group, topic.edgeNode, now);
+    const rebirth = this.rebirthRequest(topic.group, topic.edgeNode, now);
+    if (rebirth !== undefined) result.rebirth = rebirth;
     return result;
+  }
+
+  /**
+   * A Rebirth Request for this edge node, unless one went out less than rebirthIntervalMs ago. Also for the
+   * transport side, when a message the session accepted cannot be used — data for a device that is not
+   * registered (its birth's registration failed, or the device was deleted): only a new birth repairs that.
+   */
+  rebirthRequest(group: string, edgeNode: string, now: number): { topic: string; payload: Buffer } | undefined {
+    const key = nodeKey(group, edgeNode);
+    const last = this.lastRebirth.get(key);
+    if (last !== undefined && now - last < this.rebirthIntervalMs && now >= last) return undefined;
+    this.lastRebirth.set(key, now);
+    return encodeRebirthRequest(group, edgeNode, now);
   }
 }
 
