@@ -82,7 +82,7 @@ describe('Sparkplug B edge nodes (Eclipse Tahu sparkplug-client)', () => {
     expect((await device('Plant1:Line4')).body.status).toBe('online');
   });
 
-  it('asks for a rebirth (NCMD Node Control/Rebirth) when a seq is missing', async () => {
+  it('asks for a rebirth (NCMD Node Control/Rebirth) on a seq gap', async () => {
     const edge = await mqtt.connectAsync(t.mqttUrl, { username: apiKey, reconnectPeriod: 0 });
     stops.push(() => edge.end(true));
     const commands: { topic: string; metrics: { name: string; value: unknown }[] }[] = [];
@@ -183,6 +183,35 @@ describe('Sparkplug B edge nodes (Eclipse Tahu sparkplug-client)', () => {
     );
     expect(t.app.ingest.counters.refused.get('unknown_device')).toBe(unknownBefore + 1);
     await expect.poll(() => commands).toEqual(['spBv1.0/Plant4/NCMD/Gone']);
+  });
+
+  it('refuses a DATA message without seq as invalid_seq and asks for a rebirth (Sparkplug B 3.0 §6.4.21)', async () => {
+    const edge = await mqtt.connectAsync(t.mqttUrl, { username: apiKey, reconnectPeriod: 0 });
+    stops.push(() => edge.end(true));
+    const commands: { topic: string; metrics: { name: string; value: unknown }[] }[] = [];
+    edge.on('message', (topic, payload) => commands.push({ topic, metrics: codec.decodePayload(payload).metrics }));
+    await edge.subscribeAsync('spBv1.0/Plant3/NCMD/NoSeq/#', { qos: 0 });
+    const birth = {
+      timestamp: Date.now(),
+      seq: 0,
+      metrics: [
+        { name: 'bdSeq', type: 'UInt64', value: 0 },
+        { name: 'Level', type: 'Double', value: 1.5, alias: 1 },
+      ],
+    };
+    await edge.publishAsync('spBv1.0/Plant3/NBIRTH/NoSeq', Buffer.from(codec.encodePayload(birth)), { qos: 1 });
+    const before = t.app.ingest.counters.refused.get('invalid_seq') ?? 0;
+    await edge.publishAsync(
+      'spBv1.0/Plant3/NDATA/NoSeq',
+      Buffer.from(codec.encodePayload({ timestamp: Date.now(), metrics: [{ alias: 1, type: 'Double', value: 7 }] })),
+      { qos: 1 },
+    );
+    expect(t.app.ingest.counters.refused.get('invalid_seq')).toBe(before + 1);
+    expect((await latest('Plant3:NoSeq')).Level.value).toBe(1.5);
+    await expect.poll(() => commands.length).toBeGreaterThan(0);
+    expect(commands[0]?.topic).toBe('spBv1.0/Plant3/NCMD/NoSeq');
+    expect(commands[0]?.metrics).toContainEqual(expect.objectContaining({ name: 'Node Control/Rebirth', value: true }));
+    await expect.poll(async () => (await device('Plant3:NoSeq')).body.last_error?.message).toContain('invalid_seq');
   });
 
   it('keeps Sparkplug devices of one organization away from another', async () => {
