@@ -82,7 +82,7 @@ describe('Sparkplug B edge nodes (Eclipse Tahu sparkplug-client)', () => {
     expect((await device('Plant1:Line4')).body.status).toBe('online');
   });
 
-  it('asks for a rebirth (NCMD Node Control/Rebirth) when a seq is missing', async () => {
+  it('asks for a rebirth (NCMD Node Control/Rebirth) on a seq gap', async () => {
     const edge = await mqtt.connectAsync(t.mqttUrl, { username: apiKey, reconnectPeriod: 0 });
     stops.push(() => edge.end(true));
     const commands: { topic: string; metrics: { name: string; value: unknown }[] }[] = [];
@@ -116,6 +116,102 @@ describe('Sparkplug B edge nodes (Eclipse Tahu sparkplug-client)', () => {
     expect(commands[0]?.metrics).toContainEqual(expect.objectContaining({ name: 'Node Control/Rebirth', value: true }));
     // Data before the gap was resolved by alias and kept.
     expect((await latest('Plant2:Gap1')).Level.value).toBe(3.5);
+  });
+
+  it('stores the data a new edge node sends right after its births (messages of one edge node in order)', async () => {
+    const edge = await mqtt.connectAsync(t.mqttUrl, { username: apiKey, reconnectPeriod: 0 });
+    stops.push(() => edge.end(true));
+    const unknownBefore = t.app.ingest.counters.refused.get('unknown_device') ?? 0;
+    const message = (seq: number, metrics: unknown[]) =>
+      Buffer.from(codec.encodePayload({ timestamp: Date.now(), seq, metrics }));
+    // Back to back, without waiting for a PUBACK: the four arrive together, as an edge node coming up sends them.
+    await Promise.all([
+      edge.publishAsync(
+        'spBv1.0/Fresh/NBIRTH/Edge1',
+        message(0, [
+          { name: 'bdSeq', type: 'UInt64', value: 0 },
+          { name: 'Uptime', type: 'Int32', value: 1 },
+        ]),
+        { qos: 1 },
+      ),
+      edge.publishAsync('spBv1.0/Fresh/DBIRTH/Edge1/Pump', message(1, [{ name: 'Flow', type: 'Double', value: 1.5 }]), {
+        qos: 1,
+      }),
+      edge.publishAsync('spBv1.0/Fresh/NDATA/Edge1', message(2, [{ name: 'Uptime', type: 'Int32', value: 2 }]), {
+        qos: 1,
+      }),
+      edge.publishAsync('spBv1.0/Fresh/DDATA/Edge1/Pump', message(3, [{ name: 'Flow', type: 'Double', value: 2.5 }]), {
+        qos: 1,
+      }),
+    ]);
+    // Acknowledged means stored: no polling.
+    expect((await latest('Fresh:Edge1')).Uptime.value).toBe(2);
+    expect((await latest('Fresh:Edge1:Pump')).Flow.value).toBe(2.5);
+    expect(t.app.ingest.counters.refused.get('unknown_device') ?? 0).toBe(unknownBefore);
+    expect((await device('Fresh:Edge1')).body.last_error).toBeNull();
+  });
+
+  it('asks for a rebirth when data comes for a device that is not registered (so a new birth registers it)', async () => {
+    const edge = await mqtt.connectAsync(t.mqttUrl, { username: apiKey, reconnectPeriod: 0 });
+    stops.push(() => edge.end(true));
+    const commands: string[] = [];
+    edge.on('message', (topic) => commands.push(topic));
+    await edge.subscribeAsync('spBv1.0/Plant4/NCMD/Gone/#', { qos: 0 });
+    const message = (seq: number, metrics: unknown[]) =>
+      Buffer.from(codec.encodePayload({ timestamp: Date.now(), seq, metrics }));
+    await edge.publishAsync('spBv1.0/Plant4/NBIRTH/Gone', message(0, [{ name: 'bdSeq', type: 'UInt64', value: 0 }]), {
+      qos: 1,
+    });
+    await edge.publishAsync(
+      'spBv1.0/Plant4/DBIRTH/Gone/Pump',
+      message(1, [{ name: 'Flow', type: 'Double', value: 1 }]),
+      {
+        qos: 1,
+      },
+    );
+    // The birth's registration is undone (as when it failed); the edge node's session goes on.
+    expect(
+      (await t.api('/api/v1/devices/Plant4%3AGone%3APump', { token: t.adminToken, method: 'DELETE' })).status,
+    ).toBe(204);
+    const unknownBefore = t.app.ingest.counters.refused.get('unknown_device') ?? 0;
+    await edge.publishAsync(
+      'spBv1.0/Plant4/DDATA/Gone/Pump',
+      message(2, [{ name: 'Flow', type: 'Double', value: 2 }]),
+      {
+        qos: 1,
+      },
+    );
+    expect(t.app.ingest.counters.refused.get('unknown_device')).toBe(unknownBefore + 1);
+    await expect.poll(() => commands).toEqual(['spBv1.0/Plant4/NCMD/Gone']);
+  });
+
+  it('refuses a DATA message without seq as invalid_seq and asks for a rebirth (Sparkplug B 3.0 §6.4.21)', async () => {
+    const edge = await mqtt.connectAsync(t.mqttUrl, { username: apiKey, reconnectPeriod: 0 });
+    stops.push(() => edge.end(true));
+    const commands: { topic: string; metrics: { name: string; value: unknown }[] }[] = [];
+    edge.on('message', (topic, payload) => commands.push({ topic, metrics: codec.decodePayload(payload).metrics }));
+    await edge.subscribeAsync('spBv1.0/Plant3/NCMD/NoSeq/#', { qos: 0 });
+    const birth = {
+      timestamp: Date.now(),
+      seq: 0,
+      metrics: [
+        { name: 'bdSeq', type: 'UInt64', value: 0 },
+        { name: 'Level', type: 'Double', value: 1.5, alias: 1 },
+      ],
+    };
+    await edge.publishAsync('spBv1.0/Plant3/NBIRTH/NoSeq', Buffer.from(codec.encodePayload(birth)), { qos: 1 });
+    const before = t.app.ingest.counters.refused.get('invalid_seq') ?? 0;
+    await edge.publishAsync(
+      'spBv1.0/Plant3/NDATA/NoSeq',
+      Buffer.from(codec.encodePayload({ timestamp: Date.now(), metrics: [{ alias: 1, type: 'Double', value: 7 }] })),
+      { qos: 1 },
+    );
+    expect(t.app.ingest.counters.refused.get('invalid_seq')).toBe(before + 1);
+    expect((await latest('Plant3:NoSeq')).Level.value).toBe(1.5);
+    await expect.poll(() => commands.length).toBeGreaterThan(0);
+    expect(commands[0]?.topic).toBe('spBv1.0/Plant3/NCMD/NoSeq');
+    expect(commands[0]?.metrics).toContainEqual(expect.objectContaining({ name: 'Node Control/Rebirth', value: true }));
+    await expect.poll(async () => (await device('Plant3:NoSeq')).body.last_error?.message).toContain('invalid_seq');
   });
 
   it('keeps Sparkplug devices of one organization away from another', async () => {

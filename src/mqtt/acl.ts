@@ -1,12 +1,13 @@
 import { type MqttIdentity, mayPublishAsOrganization } from './identity.js';
+import { edgeNodeMayPublish, edgeNodeMaySubscribe } from './sparkplug-edge-acl.js';
 import type { TopicMatch, TopicScheme } from './topics.js';
 
 /**
  * Who may publish and subscribe where. A device: only under its own topics (native, ThingsBoard `me`
- * topics, Sparkplug for edge nodes). An API key: subscribe to its organization's device topics, alerts and
- * Sparkplug; publish (operator and up) native telemetry and Sparkplug on behalf of its organization.
- * Subscriptions to shared topics are safe because every delivery is also filtered by organization (see
- * EmbeddedBroker's authorizeForward).
+ * topics, and Sparkplug as the edge node it is, see sparkplug-edge-acl.ts). An API key: subscribe to its
+ * organization's device topics, alerts and Sparkplug; publish (operator and up) native telemetry and Sparkplug
+ * on behalf of its organization. Subscriptions to shared topics are safe because every delivery is also
+ * filtered by organization (see EmbeddedBroker's authorizeForward).
  */
 export class TopicAcl {
   constructor(private readonly topics: TopicScheme) {}
@@ -19,8 +20,9 @@ export class TopicAcl {
         case 'native':
           return match.deviceId === identity.device.id;
         case 'thingsboard':
-        case 'sparkplug':
           return true;
+        case 'sparkplug':
+          return edgeNodeMayPublish(identity.device.id, topic);
         case 'unknown':
           return false;
       }
@@ -46,12 +48,9 @@ export class TopicAcl {
         filter === 'v1/devices/me/attributes/response/+'
       )
         return true;
-      // Sparkplug edge nodes listen for NCMD/DCMD addressed to them; delivery is still limited to their organization.
-      return (
-        /^spBv1\.0\/[^/#+]+\/(NCMD|DCMD)\//.test(filter) ||
-        filter === 'spBv1.0/STATE/+' ||
-        filter.startsWith('spBv1.0/STATE/')
-      );
+      // An edge node listens for the NCMD/DCMD addressed to it, and for host applications' STATE (§5.13), which
+      // names no edge node; delivery is still limited to the organization.
+      return edgeNodeMaySubscribe(identity.device.id, filter) || filter.startsWith('spBv1.0/STATE/');
     }
     return (
       filter === '#' ||

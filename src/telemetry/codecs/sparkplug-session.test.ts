@@ -45,8 +45,9 @@ function aliasData(seq: number, metrics: Record<string, unknown>[], timestamp = 
   );
 }
 
-const nbirth = (seq = 0, bdSeq = 7, extra: TahuMetric[] = []) =>
-  tahuPayload(seq, [
+/** `seq` null: none at all. */
+const nbirth = (seq: number | null = 0, bdSeq = 7, extra: TahuMetric[] = []) =>
+  tahuPayload(seq ?? undefined, [
     { name: 'bdSeq', type: 'Int64', value: bdSeq },
     { name: 'Node Control/Rebirth', type: 'Boolean', value: false },
     { name: 'Properties/OS', alias: 1, type: 'String', value: 'Linux' },
@@ -54,7 +55,7 @@ const nbirth = (seq = 0, bdSeq = 7, extra: TahuMetric[] = []) =>
     ...extra,
   ]);
 
-const dbirth = (seq: number) =>
+const dbirth = (seq: number | undefined) =>
   tahuPayload(seq, [
     { name: 'Inputs/Temperature', alias: 10, type: 'Double', value: 180.5 },
     { name: 'Inputs/Running', alias: 11, type: 'Boolean', value: true },
@@ -308,7 +309,76 @@ describe('SparkplugSessions', () => {
       expect(decodedRebirth(result)).toEqual(REBIRTH);
     });
 
-    it('asks at most once per interval, and again after the interval or a new NBIRTH', () => {
+    it('refuses NDATA and DDATA without seq as invalid_seq and asks for a rebirth (§6.4.21, §6.4.22)', () => {
+      born();
+      const node = sessions.handle(
+        topic('NDATA'),
+        tahuPayload(undefined, [{ name: 'Inputs/Supply Voltage', type: 'Float', value: 24 }]),
+        NOW,
+      );
+      expect(node).toMatchObject({
+        kind: 'data',
+        deviceId: NODE,
+        readings: [],
+        refusal: { reason: 'invalid_seq', detail: 'NDATA with no seq' },
+        note: 'no seq',
+      });
+      expect(decodedRebirth(node)).toEqual(REBIRTH);
+      const device = sessions.handle(
+        topic('DDATA', 'Press7'),
+        tahuPayload(undefined, [{ name: 'Inputs/Temperature', type: 'Double', value: 1 }]),
+        NOW + 5000,
+      );
+      expect(device).toMatchObject({ kind: 'data', readings: [], refusal: { reason: 'invalid_seq' } });
+      expect(device.rebirth).toBeDefined();
+      // The sequence stays where it was: the next message in step is accepted as usual.
+      const next = sessions.handle(topic('NDATA'), aliasData(2, [{ alias: 2, floatValue: 25 }]), NOW + 5100);
+      expect(next.refusal).toBeUndefined();
+      expect(next.rebirth).toBeUndefined();
+      expect(next.readings).toEqual([{ ts: NOW - 500, key: 'Inputs.Supply Voltage', value: 25 }]);
+    });
+
+    it('refuses a seq outside 0–255 the same way', () => {
+      born();
+      const result = sessions.handle(
+        topic('NDATA'),
+        tahuPayload(256, [{ name: 'Inputs/Supply Voltage', type: 'Float', value: 24 }]),
+        NOW,
+      );
+      expect(result).toMatchObject({ readings: [], refusal: { reason: 'invalid_seq' }, note: 'seq outside 0–255' });
+      expect(result.rebirth).toBeDefined();
+    });
+
+    it('records a birth without seq (its aliases, its device online) but refuses its readings', () => {
+      const node = sessions.handle(topic('NBIRTH'), nbirth(null), NOW);
+      expect(node).toMatchObject({
+        kind: 'birth',
+        onlineDevices: [NODE],
+        readings: [],
+        refusal: { reason: 'invalid_seq' },
+      });
+      expect(node.rebirth).toBeDefined();
+      const device = sessions.handle(topic('DBIRTH', 'Press7'), dbirth(undefined), NOW + 5000);
+      expect(device).toMatchObject({
+        kind: 'birth',
+        onlineDevices: [`${NODE}:Press7`],
+        readings: [],
+        refusal: { reason: 'invalid_seq' },
+      });
+      // Both births still resolve the aliases of the data that follows.
+      const data = sessions.handle(topic('DDATA', 'Press7'), aliasData(0, [{ alias: 10, doubleValue: 3 }]), NOW + 5100);
+      expect(data.readings).toEqual([{ ts: NOW - 500, key: 'Inputs.Temperature', value: 3 }]);
+    });
+
+    it('takes a device offline on a DDEATH without seq, and asks for a rebirth', () => {
+      born();
+      const death = sessions.handle(topic('DDEATH', 'Press7'), tahuPayload(undefined, []), NOW);
+      expect(death).toMatchObject({ kind: 'death', offlineDevices: [`${NODE}:Press7`] });
+      expect(death.refusal).toBeUndefined();
+      expect(death.rebirth).toBeDefined();
+    });
+
+    it('asks at most once per interval, a new NBIRTH in between included, and again after the interval', () => {
       born();
       expect(sessions.handle(topic('NDATA'), aliasData(5, [{ alias: 2, floatValue: 1 }]), NOW).rebirth).toBeDefined();
       expect(
@@ -317,9 +387,14 @@ describe('SparkplugSessions', () => {
       expect(
         sessions.handle(topic('NDATA'), aliasData(20, [{ alias: 2, floatValue: 1 }]), NOW + 5000).rebirth,
       ).toBeDefined();
+      // An edge node that answers every request with a birth and then breaks the sequence again is not asked
+      // after each of its messages.
       sessions.handle(topic('NBIRTH'), nbirth(0), NOW + 5100);
       expect(
         sessions.handle(topic('NDATA'), aliasData(3, [{ alias: 2, floatValue: 1 }]), NOW + 5200).rebirth,
+      ).toBeUndefined();
+      expect(
+        sessions.handle(topic('NDATA'), aliasData(9, [{ alias: 2, floatValue: 1 }]), NOW + 10_000).rebirth,
       ).toBeDefined();
     });
 
@@ -349,8 +424,12 @@ describe('SparkplugSessions', () => {
       const result = sessions.handle(topic('NDATA'), aliasData(17, [{ alias: 2, floatValue: 1 }]), NOW);
       expect(result).toMatchObject({ kind: 'ignored', readings: [], note: 'NDATA before NBIRTH' });
       expect(decodedRebirth(result)).toEqual(REBIRTH);
-      sessions.handle(topic('NBIRTH'), nbirth(), NOW);
-      const device = sessions.handle(topic('DDATA', 'Press7'), aliasData(1, [{ alias: 10, doubleValue: 1 }]), NOW);
+      sessions.handle(topic('NBIRTH'), nbirth(), NOW + 5000);
+      const device = sessions.handle(
+        topic('DDATA', 'Press7'),
+        aliasData(1, [{ alias: 10, doubleValue: 1 }]),
+        NOW + 5000,
+      );
       expect(device).toMatchObject({ kind: 'ignored', note: 'DDATA before the DBIRTH of its device' });
       expect(device.rebirth).toBeDefined();
     });

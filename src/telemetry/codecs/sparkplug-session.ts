@@ -18,8 +18,10 @@ import { ReadingSink } from './validate.js';
 
 export interface SparkplugSessionOptions {
   /**
-   * Least time between two rebirth requests to one edge node (default 5 s). A gap is usually followed by more
-   * out-of-step messages before the new NBIRTH arrives; one request is enough.
+   * Least time between two rebirth requests to one edge node (default 5 s), a new NBIRTH in between included. A
+   * gap is usually followed by more out-of-step messages before the new NBIRTH arrives; one request is enough.
+   * And an edge node that breaks the rules in every message (say, sends no seq) would otherwise be asked after
+   * each one, and answer each time with its whole set of births.
    */
   rebirthIntervalMs?: number;
 }
@@ -48,13 +50,17 @@ interface NodeSession {
  * `handle(topic, payload, now)` answers what a message means (readings, presence changes, a rebirth request to
  * publish); it does no I/O and reads no clock.
  *
- * Sequence numbers (§6.4.5 [tck-id-payloads-sequence-num-incrementing], §6.4.20–22, §6.4.26): every message of
+ * Sequence numbers (§6.4.5 [tck-id-payloads-sequence-num-incrementing], §6.4.19–22, §6.4.26): every message of
  * an edge node but NDEATH carries seq, one more than the previous, 255 wrapping to 0. §5.9 lets a host wait a
  * "Reorder Timeout" for late messages; Fieldline receives an edge node's messages in order over one
  * subscription, so its timeout is zero: a gap means loss and a Rebirth Request is sent at once
- * [tck-id-operational-behavior-host-reordering-rebirth]. The data that did arrive is kept. This requires that
- * all Sparkplug messages of one edge node reach the same SparkplugSessions instance (no shared subscription
- * splitting `spBv1.0/#` across Fieldline nodes).
+ * [tck-id-operational-behavior-host-reordering-rebirth]. The data that did arrive is kept. A message without
+ * seq, or with one outside 0–255, breaks MUSTs of the spec ([tck-id-payloads-nbirth-seq], […-dbirth-seq],
+ * […-ndata-seq], […-ddata-seq], […-ddeath-seq]) and cannot be placed in the sequence at all: its readings are
+ * refused as `invalid_seq` (a birth is still recorded, its aliases are needed either way; a DDEATH still takes
+ * its device offline) and a Rebirth Request is sent, as for a gap. This requires that all Sparkplug messages of
+ * one edge node reach the same SparkplugSessions instance (no shared subscription splitting `spBv1.0/#` across
+ * Fieldline nodes).
  */
 export class SparkplugSessions {
   private readonly nodes = new Map<string, NodeSession>();
@@ -173,18 +179,18 @@ export class SparkplugSessions {
     };
     const offline = previous !== undefined && previous.bdSeq !== bdSeq ? [...previous.online] : [];
     this.nodes.set(key, session);
-    this.lastRebirth.delete(key);
     const result = this.birthResult(topic, nodeId, p, now, session.metrics, undefined, session);
     result.onlineDevices = [nodeId];
     if (offline.length > 0) result.offlineDevices = offline;
-    return result;
+    const invalid = invalidSeq(p.seq);
+    return invalid === undefined ? result : this.refusedForSeq(result, topic, now, invalid);
   }
 
   /** DBIRTH (§6.4.20): the device's metrics and aliases, replacing any it declared before in this session. */
   private deviceBirth(topic: DeviceTopic, p: SparkplugPayload, now: number): SparkplugResult {
     const session = this.nodes.get(nodeKey(topic.group, topic.edgeNode));
     if (session === undefined) return this.outOfSession(topic, now, 'DBIRTH before the NBIRTH of its edge node');
-    const gap = checkSeq(session, p.seq);
+    const seq = checkSeq(session, p.seq);
     const deviceId = sparkplugDeviceId(topic);
     dropDevice(session, topic.device);
     const device: DeviceSession = { deviceId, metrics: new MetricTable() };
@@ -192,7 +198,8 @@ export class SparkplugSessions {
     session.online.add(deviceId);
     const result = this.birthResult(topic, deviceId, p, now, device.metrics, topic.device, session);
     result.onlineDevices = [deviceId];
-    return gap === undefined ? result : this.withRebirth(result, topic, now, gap);
+    if (seq?.invalid) return this.refusedForSeq(result, topic, now, seq.why);
+    return seq === undefined ? result : this.withRebirth(result, topic, now, seq.why);
   }
 
   private birthResult(
@@ -222,7 +229,7 @@ export class SparkplugSessions {
   private data(topic: NodeTopic | DeviceTopic, p: SparkplugPayload, now: number): SparkplugResult {
     const session = this.nodes.get(nodeKey(topic.group, topic.edgeNode));
     if (session === undefined) return this.outOfSession(topic, now, `${topic.type} before NBIRTH`);
-    const gap = checkSeq(session, p.seq);
+    const seq = checkSeq(session, p.seq);
     let table = session.metrics;
     let deviceId = session.nodeId;
     if (topic.device !== undefined) {
@@ -235,6 +242,7 @@ export class SparkplugSessions {
     const emitter = new MetricEmitter(sink, p.timestamp);
     const unknown = emitDataMetrics(p.metrics, topic.device, table, session.aliases, emitter);
     const result = this.readingsResult('data', topic, deviceId, p, now, sink, emitter);
+    if (seq?.invalid) return this.refusedForSeq(result, topic, now, seq.why);
     if (unknown.length > 0) {
       return this.withRebirth(
         result,
@@ -243,7 +251,7 @@ export class SparkplugSessions {
         `metrics not in the birth certificate: ${unknown.slice(0, 5).join(', ')}`,
       );
     }
-    return gap === undefined ? result : this.withRebirth(result, topic, now, gap);
+    return seq === undefined ? result : this.withRebirth(result, topic, now, seq.why);
   }
 
   /**
@@ -294,10 +302,11 @@ export class SparkplugSessions {
     const session = this.nodes.get(nodeKey(topic.group, topic.edgeNode));
     if (session === undefined)
       return this.withRebirth(result, topic, now, 'DDEATH from an edge node without a session');
-    const gap = checkSeq(session, p.seq);
+    // Without a valid seq too: the edge node itself says the device is gone, and a rebirth would not bring it back.
+    const seq = checkSeq(session, p.seq);
     dropDevice(session, topic.device);
     session.online.delete(deviceId);
-    return gap === undefined ? result : this.withRebirth(result, topic, now, gap);
+    return seq === undefined ? result : this.withRebirth(result, topic, now, seq.why);
   }
 
   private readingsResult(
@@ -343,7 +352,22 @@ export class SparkplugSessions {
     return result;
   }
 
-  /** Attaches a Rebirth Request, at most one per edge node per rebirthIntervalMs until its NBIRTH arrives. */
+  /**
+   * A message without a valid seq: its readings are not stored (the rest of what it means stands), it is
+   * counted as `invalid_seq`, and a rebirth is requested to restart the sequence.
+   */
+  private refusedForSeq(
+    result: SparkplugResult,
+    topic: NodeTopic | DeviceTopic,
+    now: number,
+    why: string,
+  ): SparkplugResult {
+    result.readings = [];
+    result.refusal = { reason: 'invalid_seq', detail: `${topic.type} with ${why}` };
+    return this.withRebirth(result, topic, now, why);
+  }
+
+  /** Attaches a Rebirth Request, at most one per edge node per rebirthIntervalMs. */
   private withRebirth(
     result: SparkplugResult,
     topic: NodeTopic | DeviceTopic,
@@ -351,12 +375,22 @@ export class SparkplugSessions {
     why: string,
   ): SparkplugResult {
     result.note = result.note === undefined || result.note === why ? why : `${result.note}; ${why}`;
-    const key = nodeKey(topic.group, topic.edgeNode);
-    const last = this.lastRebirth.get(key);
-    if (last !== undefined && now - last < this.rebirthIntervalMs && now >= last) return result;
-    this.lastRebirth.set(key, now);
-    result.rebirth = encodeRebirthRequest(topic.group, topic.edgeNode, now);
+    const rebirth = this.rebirthRequest(topic.group, topic.edgeNode, now);
+    if (rebirth !== undefined) result.rebirth = rebirth;
     return result;
+  }
+
+  /**
+   * A Rebirth Request for this edge node, unless one went out less than rebirthIntervalMs ago. Also for the
+   * transport side, when a message the session accepted cannot be used — data for a device that is not
+   * registered (its birth's registration failed, or the device was deleted): only a new birth repairs that.
+   */
+  rebirthRequest(group: string, edgeNode: string, now: number): { topic: string; payload: Buffer } | undefined {
+    const key = nodeKey(group, edgeNode);
+    const last = this.lastRebirth.get(key);
+    if (last !== undefined && now - last < this.rebirthIntervalMs && now >= last) return undefined;
+    this.lastRebirth.set(key, now);
+    return encodeRebirthRequest(group, edgeNode, now);
   }
 }
 
@@ -370,13 +404,24 @@ function nodeKey(group: string, edgeNode: string): string {
   return `${group}/${edgeNode}`;
 }
 
-/** Records `seq` and answers why it breaks the sequence, or undefined. A message without seq is not checked. */
-function checkSeq(session: NodeSession, seq: number | undefined): string | undefined {
-  if (seq === undefined) return undefined;
-  if (Number.isNaN(seq)) return 'seq outside 0–255';
+/**
+ * Records `seq` and answers how it breaks the sequence, or undefined: `invalid` when it is missing or out of
+ * range (the sequence stays where it was), else a gap.
+ */
+function checkSeq(session: NodeSession, seq: number | undefined): { invalid: boolean; why: string } | undefined {
+  const invalid = invalidSeq(seq);
+  if (invalid !== undefined) return { invalid: true, why: invalid };
   const expected = session.seq === undefined ? undefined : (session.seq + 1) & 0xff;
   session.seq = seq;
-  return expected === undefined || seq === expected ? undefined : `seq ${seq} where ${expected} was expected`;
+  return expected === undefined || seq === expected
+    ? undefined
+    : { invalid: false, why: `seq ${seq} where ${expected} was expected` };
+}
+
+/** Why a decoded seq is not a usable one (see decodeSparkplugPayload), or undefined. */
+function invalidSeq(seq: number | undefined): string | undefined {
+  if (seq === undefined) return 'no seq';
+  return Number.isNaN(seq) ? 'seq outside 0–255' : undefined;
 }
 
 function dropDevice(session: NodeSession, device: string): void {

@@ -23,6 +23,7 @@ export type RefusalReason =
   | 'invalid_value'
   | 'invalid_key'
   | 'bad_timestamp'
+  | 'invalid_seq'
   | 'empty'
   | 'too_many_points'
   | 'unsupported';
