@@ -178,6 +178,45 @@ describe('embedded MQTT broker', () => {
     expect(staying.connected).toBe(true);
   });
 
+  it('never delivers what a device was refused, not even through its persistent session', async () => {
+    await createDevice('session-dev');
+    await createDevice('session-victim');
+    const options = { username: devices['session-dev'], clientId: 'session-dev-1', clean: false };
+    const first = await connect(options);
+    // One SUBACK granting the first filter and refusing the others (mqtt.js rejects on any refusal).
+    await expect(
+      first.subscribeAsync(['fieldline/devices/session-dev/commands/+', 'fieldline/devices/session-victim/#', '#'], {
+        qos: 1,
+      }),
+    ).rejects.toMatchObject({ packet: { granted: [1, 128, 128] } });
+    await first.endAsync();
+    // Another device cannot take the session over by its client id (CONNACK 2: identifier rejected).
+    for (const clean of [false, true])
+      await expect(
+        connect({ username: devices['session-victim'], clientId: 'session-dev-1', clean }),
+      ).rejects.toMatchObject({ code: 2 });
+    // While it is away, the other device's telemetry is forwarded at QoS 1 (what a stored session would queue).
+    const victim = await connect({ username: devices['session-victim'] });
+    await victim.publishAsync('fieldline/devices/session-victim/telemetry', JSON.stringify({ secret: 42 }), {
+      qos: 1,
+    });
+    const received: string[] = [];
+    // Listening before CONNACK: a session's queue is replayed right after it.
+    const again = mqtt.connect(t.mqttUrl, { ...options, reconnectPeriod: 0, manualConnect: true });
+    again.on('message', (topic) => received.push(topic));
+    again.connect();
+    await new Promise<void>((resolve) => again.once('connect', () => resolve()));
+    clients.push(again);
+    await victim.publishAsync('fieldline/devices/session-victim/telemetry', JSON.stringify({ secret: 43 }), {
+      qos: 1,
+    });
+    // A command to the device on its own topic marks the point by which anything else would have arrived.
+    const sent = await t.api('/api/v1/devices/session-dev/commands', { token: t.adminToken, body: { name: 'mark' } });
+    expect(sent.status, sent.text).toBe(201);
+    await expect.poll(() => received.length).toBeGreaterThan(0);
+    expect(received).toEqual([`fieldline/devices/session-dev/commands/${sent.body.id}`]);
+  });
+
   it('keeps a device to its own topics, without dropping its connection', async () => {
     const c = await connect({ username: devices['mqtt-dev-1'] });
     await c.publishAsync('fieldline/devices/mqtt-dev-2/telemetry', JSON.stringify({ hijacked: 1 }), { qos: 1 });

@@ -1,6 +1,13 @@
 import { type MqttIdentity, mayPublishAsOrganization } from './identity.js';
 import { edgeNodeMayPublish, edgeNodeMaySubscribe } from './sparkplug-edge-acl.js';
-import type { TopicMatch, TopicScheme } from './topics.js';
+import { type TopicMatch, type TopicScheme, topicMatches } from './topics.js';
+
+/** What the server sends a device on ThingsBoard's shared `me` topics. */
+const THINGSBOARD_DOWNLINKS = [
+  'v1/devices/me/rpc/request/+',
+  'v1/devices/me/attributes',
+  'v1/devices/me/attributes/response/+',
+];
 
 /**
  * Who may publish and subscribe where. A device: only under its own topics (native, ThingsBoard `me`
@@ -29,6 +36,18 @@ export class TopicAcl {
     }
     if (!mayPublishAsOrganization(identity)) return false;
     return match.family === 'sparkplug' || (match.family === 'native' && match.kind !== 'command_response');
+  }
+
+  /**
+   * May this connection be sent a message on this (concrete) topic? Checked at every delivery, not only at
+   * SUBSCRIBE: a persistent session can hold subscriptions that were never granted (Aedes stores every filter of
+   * a SUBSCRIBE packet with a session once one of them is granted) or that an earlier holder of the client id
+   * was granted; neither may reach this device.
+   */
+  mayReceive(identity: MqttIdentity, topic: string): boolean {
+    if (identity.kind !== 'device') return this.canSubscribe(identity, topic);
+    if (topic.startsWith('v1/devices/me/')) return THINGSBOARD_DOWNLINKS.some((f) => topicMatches(f, topic));
+    return this.canSubscribe(identity, topic);
   }
 
   canSubscribe(identity: MqttIdentity, filter: string): boolean {
