@@ -1,7 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import spb from 'sparkplug-payload';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from './helpers/app.js';
+import { createOrgWithMembers, startTestApp, type TestApp } from './helpers/app.js';
 
 const codec = spb.get('spBv1.0') as {
   encodePayload: (p: unknown) => Uint8Array;
@@ -158,5 +158,43 @@ describe('Sparkplug B with device tokens', () => {
     const other = await connect('edge-1');
     expect(await granted(other, 'spBv1.0/plantZ/NCMD/edgeZ/#')).toBe(128);
     expect(await granted(other, 'spBv1.0/SecPlant/DCMD/Edge9/#')).toBe(128);
+  });
+
+  it("lets no other organization take an edge node's device ids, and tells the owner when one is taken", async () => {
+    // A fresh edge node: a device's last error is written at most every 5 s.
+    const own = await t.api('/api/v1/devices', { token: t.adminToken, body: { id: 'OwnPlant:Edge1', name: 'e' } });
+    tokens['OwnPlant:Edge1'] = own.body.credentials.access_token;
+    const other = await createOrgWithMembers(t, 'Sparkplug squatter');
+    const key = await t.api('/api/v1/api-keys', { token: other.tokens.admin, body: { name: 'gw', role: 'operator' } });
+    expect(key.status, key.text).toBe(201);
+    const squatter = await mqtt.connectAsync(t.mqttUrl, { username: key.body.key, reconnectPeriod: 0 });
+    clients.push(squatter);
+    // OwnPlant:Edge1 is this organization's edge node: the other one may not birth devices under it.
+    await squatter.publishAsync('spBv1.0/OwnPlant/DBIRTH/Edge1/x9', flow(1, 1), { qos: 1 });
+    await squatter.publishAsync('spBv1.0/OwnPlant/DDATA/Edge1/x9', flow(2, 2), { qos: 1 });
+    expect((await device('OwnPlant:Edge1:x9')).status).toBe(404);
+    // Nor under an edge node that was never born: NBIRTH comes first.
+    await squatter.publishAsync('spBv1.0/Nowhere/DBIRTH/Edge1/x1', flow(1, 1), { qos: 1 });
+    const owned = await t.api('/api/v1/devices?search=Nowhere', { token: other.tokens.admin });
+    expect(owned.body.items).toEqual([]);
+
+    // The owner's edge node births the device and stores its data.
+    const edge = await connect('OwnPlant:Edge1');
+    await edge.publishAsync('spBv1.0/OwnPlant/NBIRTH/Edge1', nbirth(0, 1), { qos: 1 });
+    await edge.publishAsync('spBv1.0/OwnPlant/DBIRTH/Edge1/x9', flow(1, 3), { qos: 1 });
+    await edge.publishAsync('spBv1.0/OwnPlant/DDATA/Edge1/x9', flow(2, 4), { qos: 1 });
+    expect((await latest('OwnPlant:Edge1:x9')).Flow.value).toBe(4);
+
+    // Ids are unique across the platform: one taken through the API by another organization is refused, and
+    // the edge node's last error says so, so the owner learns why that device's data is missing.
+    const taken = await t.api('/api/v1/devices', {
+      token: other.tokens.admin,
+      body: { id: 'OwnPlant:Edge1:y9', name: 'y' },
+    });
+    expect(taken.status, taken.text).toBe(201);
+    await edge.publishAsync('spBv1.0/OwnPlant/DBIRTH/Edge1/y9', flow(3, 5), { qos: 1 });
+    expect((await device('OwnPlant:Edge1')).body.last_error.message).toContain(
+      "Sparkplug device 'OwnPlant:Edge1:y9' belongs to another organization",
+    );
   });
 });

@@ -1,6 +1,11 @@
 import type { DeviceRef, DeviceRegistry, PresenceTracker } from '../devices/index.js';
 import type { Logger } from '../kernel/index.js';
-import { parseSparkplugDeviceId, type SparkplugResult, SparkplugSessions } from '../telemetry/codecs/index.js';
+import {
+  parseSparkplugDeviceId,
+  type SparkplugResult,
+  SparkplugSessions,
+  sparkplugDeviceId,
+} from '../telemetry/codecs/index.js';
 import type { Payload } from '../telemetry/codecs/types.js';
 import type { IngestService } from '../telemetry/index.js';
 import { type Admission, EdgeNodeLanes } from './edge-node-lanes.js';
@@ -91,21 +96,34 @@ export class SparkplugIngest {
     sessions: SparkplugSessions,
   ): Promise<DeviceRef | null> {
     const id = result.deviceId as string;
+    // A device belongs to its edge node: only under an edge node of this organization is anything registered
+    // or stored, so one tenant cannot take the ids of another's devices (ids are unique across the platform).
+    let edgeNode: DeviceRef | null = null;
+    if (result.device !== undefined) {
+      const edgeId = sparkplugDeviceId({ group: result.group, edgeNode: result.edgeNode });
+      edgeNode = await this.devices.byDeviceId(edgeId);
+      if (!edgeNode || edgeNode.organizationId !== orgId) {
+        const why = edgeNode ? 'belongs to another organization' : 'has not been born (NBIRTH comes first)';
+        this.ingest.refuse(null, edgeNode ? 'not_authorized' : 'unknown_device', `edge node '${edgeId}' ${why}`);
+        if (!edgeNode) this.askRebirth(orgId, result, sessions);
+        return null;
+      }
+    }
     const existing = await this.devices.byDeviceId(id);
     if (existing) {
       if (existing.organizationId === orgId && existing.active) return existing;
+      // Told on the edge node too, when there is one here: its owner sees why a device's data is missing.
       this.ingest.refuse(
-        null,
+        edgeNode,
         'not_authorized',
         `Sparkplug device '${id}' belongs to another organization or is inactive`,
       );
       return null;
     }
     if (result.kind !== 'birth') {
-      this.ingest.refuse(null, 'unknown_device', `Sparkplug device '${id}' is not registered`);
+      this.ingest.refuse(edgeNode, 'unknown_device', `Sparkplug device '${id}' is not registered`);
       // Its birth's registration failed, or the device was deleted meanwhile: only a new birth registers it.
-      const rebirth = sessions.rebirthRequest(result.group, result.edgeNode, Date.now());
-      if (rebirth) this.requestRebirth(orgId, rebirth);
+      this.askRebirth(orgId, result, sessions);
       return null;
     }
     const sp = parseSparkplugDeviceId(id);
@@ -125,6 +143,12 @@ export class SparkplugIngest {
     await this.devices.setProtocol(row.id, 'sparkplug');
     this.log.info({ device_id: id, org: orgId }, 'registered a Sparkplug device from its birth certificate');
     return this.devices.byDeviceId(row.id);
+  }
+
+  /** A rebirth request to the edge node, at most as often as SparkplugSessions allows. */
+  private askRebirth(orgId: string, result: SparkplugResult, sessions: SparkplugSessions): void {
+    const rebirth = sessions.rebirthRequest(result.group, result.edgeNode, Date.now());
+    if (rebirth) this.requestRebirth(orgId, rebirth);
   }
 
   private requestRebirth(orgId: string, rebirth: { topic: string; payload: Buffer }): void {
