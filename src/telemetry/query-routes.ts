@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { principalOf } from '../auth/index.js';
 import type { DeviceRegistry } from '../devices/index.js';
+import { preferredType } from '../http/accept.js';
 import type { Http } from '../http/server.js';
 import { invalid } from '../kernel/index.js';
 import { telemetryCsv } from './csv.js';
@@ -56,7 +57,8 @@ const iso = (points: Record<string, Point[]>) =>
     Object.entries(points).map(([k, ps]) => [k, ps.map((p) => ({ ts: new Date(p.ts).toISOString(), value: p.value }))]),
   );
 
-const wantsCsv = (request: FastifyRequest) => (request.headers.accept ?? '').includes('text/csv');
+const wantsCsv = (request: FastifyRequest) =>
+  preferredType(request.headers.accept, ['application/json', 'text/csv']) === 'text/csv';
 
 const sendCsv = (reply: FastifyReply, deviceId: string, series: Record<string, Point[]>) =>
   reply.type('text/csv; charset=utf-8').send(telemetryCsv(deviceId, series));

@@ -157,6 +157,11 @@ export function devicesTelemetryApiSuite(dialect: string) {
       expect(lines[0]).toBe('device_id,key,ts,value');
       expect(lines[1]).toBe('press-7,mode,2026-01-01T00:00:00.000Z,auto');
       expect(lines).toHaveLength(7);
+      // A client that takes CSV but prefers JSON gets JSON.
+      const json = await fetch(`${t.url}/api/v1/telemetry/press-7?start=${base}&end=${base + 3_600_000}&keys=mode`, {
+        headers: { authorization: `Bearer ${t.adminToken}`, accept: 'text/csv;q=0.5, application/json;q=0.9' },
+      });
+      expect(json.headers.get('content-type')).toContain('application/json');
 
       expect(
         (await t.api(`/api/v1/telemetry/press-7?agg=avg&interval=fortnight`, { token: t.adminToken })).body.errors[0]
