@@ -190,11 +190,18 @@ describe('embedded MQTT broker', () => {
       }),
     ).rejects.toMatchObject({ packet: { granted: [1, 128, 128] } });
     await first.endAsync();
-    // Another device cannot take the session over by its client id (CONNACK 2: identifier rejected).
-    for (const clean of [false, true])
-      await expect(
-        connect({ username: devices['session-victim'], clientId: 'session-dev-1', clean }),
-      ).rejects.toMatchObject({ code: 2 });
+    /** Connects and answers the client with its CONNACK (sessionPresent says whether a session was kept). */
+    const connackOf = async (o: mqtt.IClientOptions) => {
+      const c = mqtt.connect(t.mqttUrl, { ...o, reconnectPeriod: 0, manualConnect: true });
+      clients.push(c);
+      const connack = new Promise<mqtt.IConnackPacket>((resolve) => c.once('connect', resolve));
+      c.connect();
+      return { client: c, connack: await connack };
+    };
+    // Another device using the same client id gets a session of its own, not this one's.
+    const other = await connackOf({ username: devices['session-victim'], clientId: 'session-dev-1', clean: false });
+    expect(other.connack.sessionPresent).toBe(false);
+    await other.client.endAsync();
     // While it is away, the other device's telemetry is forwarded at QoS 1 (what a stored session would queue).
     const victim = await connect({ username: devices['session-victim'] });
     await victim.publishAsync('fieldline/devices/session-victim/telemetry', JSON.stringify({ secret: 42 }), {
@@ -203,10 +210,11 @@ describe('embedded MQTT broker', () => {
     const received: string[] = [];
     // Listening before CONNACK: a session's queue is replayed right after it.
     const again = mqtt.connect(t.mqttUrl, { ...options, reconnectPeriod: 0, manualConnect: true });
-    again.on('message', (topic) => received.push(topic));
-    again.connect();
-    await new Promise<void>((resolve) => again.once('connect', () => resolve()));
     clients.push(again);
+    again.on('message', (topic) => received.push(topic));
+    const connack = new Promise<mqtt.IConnackPacket>((resolve) => again.once('connect', resolve));
+    again.connect();
+    expect((await connack).sessionPresent).toBe(true);
     await victim.publishAsync('fieldline/devices/session-victim/telemetry', JSON.stringify({ secret: 43 }), {
       qos: 1,
     });

@@ -75,11 +75,6 @@ export class EmbeddedBroker implements Lifecycle {
   /** What each connection logged in with, to log it in again when its device changes (memory only). */
   private readonly logins = new WeakMap<Client, { username: string | undefined; password: string | undefined }>();
   private onUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | null = null;
-  /**
-   * Who holds the persistent session of each client id (Aedes keeps sessions by client id alone, in memory): a
-   * session's subscriptions and queued messages must not pass to another device or key that uses its id.
-   */
-  private readonly sessionOwners = new Map<string, string>();
   private readonly subscribedListeners = new Set<(deviceId: string) => void>();
 
   constructor(
@@ -106,22 +101,12 @@ export class EmbeddedBroker implements Lifecycle {
         const login = { username, password: password?.toString('utf8') };
         this.credentials.login(login.username, login.password).then(
           (identity) => {
+            // Aedes keeps sessions (subscriptions, queued messages) and takes connections over by client id alone.
+            // Each identity gets its own space of client ids, so a session never passes to another device or key
+            // that uses the same id (client ids are often guessable: serial numbers, MAC addresses), and no one
+            // can push another tenant's device off by connecting with its id.
             const who = identity.kind === 'device' ? `device:${identity.device.id}` : `key:${identity.principal.id}`;
-            const owner = this.sessionOwners.get(client.id);
-            if (owner !== undefined && owner !== who) {
-              // MQTT 3.1.1 §3.2.2.3 return code 2: identifier rejected.
-              const refusal = new Error('the client id holds the session of another device') as AuthenticateError;
-              refusal.returnCode = 2;
-              this.ingest.refuse(
-                identity.kind === 'device' ? identity.device : null,
-                'not_authorized',
-                `client id '${client.id}' holds the persistent session of another device or key`,
-              );
-              return done(refusal, false);
-            }
-            // A clean connection of the owner ends its session (Aedes drops it); a persistent one keeps or starts it.
-            if (client.clean) this.sessionOwners.delete(client.id);
-            else this.sessionOwners.set(client.id, who);
+            (client as { id: string }).id = `${who}:${client.id}`;
             this.identities.set(client, identity);
             this.logins.set(client, login);
             done(null, true);

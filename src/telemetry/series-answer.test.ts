@@ -13,6 +13,14 @@ describe('SeriesAnswerBuilder', () => {
     expect(answer.done()).toEqual({ series: { a: points(2, 3), b: points(1, 2) }, truncated: ['a'] });
   });
 
+  it('keeps a key named __proto__ as a key', () => {
+    const answer = new SeriesAnswerBuilder(5);
+    answer.add('__proto__', points(1));
+    const { series } = answer.done();
+    expect(Object.keys(series)).toEqual(['__proto__']);
+    expect(JSON.parse(JSON.stringify(series))).toEqual(JSON.parse('{"__proto__":[{"ts":1,"value":1}]}'));
+  });
+
   it('asks only for what the answer has room for, and refuses an answer past maxTotal', () => {
     const answer = new SeriesAnswerBuilder(10, 5);
     expect(answer.take).toBe(6);

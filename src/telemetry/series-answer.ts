@@ -23,7 +23,8 @@ export const answerTooLarge = (maxTotal: number) =>
  * refused as a whole (a per-key limit times many keys could otherwise answer millions of points).
  */
 export class SeriesAnswerBuilder {
-  private readonly series: Record<string, Point[]> = {};
+  // No prototype: a key named `__proto__` is a key like any other.
+  private readonly series: Record<string, Point[]> = Object.create(null);
   private readonly truncated: string[] = [];
   private total = 0;
 

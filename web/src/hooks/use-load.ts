@@ -8,15 +8,16 @@ export interface Loaded<T> {
   /** Local changes (the answer to an action) without asking the server again. */
   setData: Dispatch<SetStateAction<T | undefined>>;
   /**
-   * A change pushed by the server (a Socket.IO event): applied to the data shown. If a load is in flight, its
-   * answer may have been computed before the change and would overwrite it, so that load is repeated.
+   * A change pushed by the server (a Socket.IO event): applied to the data shown, and again to the answer of
+   * the load in flight, if any — that answer may have been computed before the change. So an update must set
+   * state (a status, an upserted row), never add to it, and updates are applied in the order they came.
    */
   live: (update: (data: T) => T) => void;
   /** The data may be out of date (live events were missed): loads again, after the load in flight if any. */
   refresh: () => void;
   /**
-   * Runs an action whose answer replaces the data. A live change that comes while the action runs may be newer
-   * than the answer, so then it loads again.
+   * Runs an action whose answer replaces the data. A live change that comes while the action runs, or a load
+   * in flight when it is answered, may be newer or older than the answer: then it loads again (once).
    */
   replaceWith: (action: () => Promise<T>) => Promise<void>;
 }
@@ -33,6 +34,8 @@ export function useLoad<T>(load: () => Promise<T>): Loaded<T> {
   // Refs, not state: a Socket.IO event may come between an answer and the render that shows it.
   const inFlight = useRef(false);
   const outdated = useRef(false);
+  /** Live updates received while the load is in flight, for its answer. */
+  const pending = useRef<((data: T) => T)[]>([]);
   const liveChanges = useRef(0);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: version is the reload trigger
@@ -40,6 +43,7 @@ export function useLoad<T>(load: () => Promise<T>): Loaded<T> {
     let current = true;
     inFlight.current = true;
     outdated.current = false;
+    pending.current = [];
     setLoading(true);
     const settle = () => {
       inFlight.current = false;
@@ -48,13 +52,16 @@ export function useLoad<T>(load: () => Promise<T>): Loaded<T> {
     load().then(
       (value) => {
         if (!current) return;
+        const updates = pending.current;
+        pending.current = [];
         settle();
-        setData(value);
+        setData(updates.reduce((d, update) => update(d), value));
         setError(null);
         setLoading(false);
       },
       (err: unknown) => {
         if (!current) return;
+        pending.current = [];
         settle();
         setError(err);
         setLoading(false);
@@ -72,7 +79,7 @@ export function useLoad<T>(load: () => Promise<T>): Loaded<T> {
   }, []);
   const live = useCallback((update: (data: T) => T) => {
     liveChanges.current++;
-    if (inFlight.current) outdated.current = true;
+    if (inFlight.current) pending.current.push(update);
     setData((d) => (d === undefined ? d : update(d)));
   }, []);
   const replaceWith = useCallback(
@@ -80,7 +87,7 @@ export function useLoad<T>(load: () => Promise<T>): Loaded<T> {
       const before = liveChanges.current;
       const value = await action();
       setData(value);
-      if (liveChanges.current !== before) refresh();
+      if (liveChanges.current !== before || inFlight.current) refresh();
     },
     [refresh],
   );
