@@ -243,10 +243,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           log.child({ component: 'mqtt' }),
         )
       : null;
+  /** Stops the re-checks of MQTT connections' credentials. */
+  const sessionChecks: (() => void)[] = [];
   if (broker) {
     sparkplug.publisher = (orgId, topic, payload) => broker.publish(orgId, topic, payload, 0);
-    closeRevokedDeviceSessions(devices, broker, log.child({ component: 'mqtt' }));
-    closeRevokedApiKeySessions(authenticator, broker, log.child({ component: 'mqtt' }));
+    sessionChecks.push(
+      closeRevokedDeviceSessions(devices, broker, log.child({ component: 'mqtt' })),
+      closeRevokedApiKeySessions(authenticator, broker, log.child({ component: 'mqtt' })),
+    );
     health.register({
       name: 'mqtt',
       required: true,
@@ -434,6 +438,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     async stop() {
       if (started) log.info('fieldline stopping');
       started = false;
+      for (const stop of sessionChecks) stop();
       await broker?.stop();
       await bridge?.stop();
       await commands.stop();

@@ -30,22 +30,33 @@ export function closeRevokedDeviceSessions(
   });
 }
 
+/** How often API-key connections are logged in again regardless: a key's expiry announces nothing. */
+export const API_KEY_RECHECK_MS = 60_000;
+
 /**
  * The same for organization API keys: a revoked key (or a deleted organization) must lose its open MQTT
- * connections — a subscriber would otherwise go on receiving the organization's data. Revocations are rare and
- * API-key connections few, so every API-key connection is logged in again. Answers the unsubscribe function.
+ * connections — a subscriber would otherwise go on receiving the organization's data — and so must an expired
+ * one, at the latest API_KEY_RECHECK_MS after it expired. Revocations are rare and API-key connections few, so
+ * every API-key connection is logged in again (through the credential cache). Answers the unsubscribe function.
  */
 export function closeRevokedApiKeySessions(
   apiKeys: { onApiKeysChanged(listener: () => void): () => void },
   sessions: MqttSessions,
   log: Logger,
+  recheckMs = API_KEY_RECHECK_MS,
 ): () => void {
-  return apiKeys.onApiKeysChanged(() => {
+  const recheck = () =>
     sessions.revalidateApiKeys().then(
       (closed) => {
-        if (closed > 0) log.info({ connections: closed }, 'closed MQTT connections of revoked API keys');
+        if (closed > 0) log.info({ connections: closed }, 'closed MQTT connections of revoked or expired API keys');
       },
       (err: unknown) => log.error({ err }, 'could not re-check MQTT connections of API keys'),
     );
-  });
+  const timer = setInterval(() => void recheck(), recheckMs);
+  timer.unref();
+  const off = apiKeys.onApiKeysChanged(() => void recheck());
+  return () => {
+    clearInterval(timer);
+    off();
+  };
 }
