@@ -9,7 +9,14 @@ describe('closeRevokedApiKeySessions', () => {
     let changed: () => void = () => {};
     const revalidateApiKeys = vi.fn(async () => 0);
     const stop = closeRevokedApiKeySessions(
-      { onApiKeysChanged: (listener) => ((changed = listener), () => (changed = () => {})) },
+      {
+        onApiKeysChanged: (listener) => {
+          changed = listener;
+          return () => {
+            changed = () => {};
+          };
+        },
+      },
       { revalidateApiKeys, revalidateDevices: async () => 0 },
       { info: () => {}, error: () => {} } as never,
       1000,
