@@ -185,16 +185,27 @@ describe('Sparkplug B with device tokens', () => {
     await edge.publishAsync('spBv1.0/OwnPlant/DDATA/Edge1/x9', flow(2, 4), { qos: 1 });
     expect((await latest('OwnPlant:Edge1:x9')).Flow.value).toBe(4);
 
-    // Ids are unique across the platform: one taken through the API by another organization is refused, and
-    // the edge node's last error says so, so the owner learns why that device's data is missing.
-    const taken = await t.api('/api/v1/devices', {
+    // Through the API, another organization cannot take an id under this organization's edge node (409)...
+    const refused = await t.api('/api/v1/devices', {
       token: other.tokens.admin,
       body: { id: 'OwnPlant:Edge1:y9', name: 'y' },
     });
-    expect(taken.status, taken.text).toBe(201);
-    await edge.publishAsync('spBv1.0/OwnPlant/DBIRTH/Edge1/y9', flow(3, 5), { qos: 1 });
-    expect((await device('OwnPlant:Edge1')).body.last_error.message).toContain(
-      "Sparkplug device 'OwnPlant:Edge1:y9' belongs to another organization",
+    expect(refused.status, refused.text).toBe(409);
+    expect(refused.body.detail).toContain("edge node 'OwnPlant:Edge1', which belongs to another organization");
+    // ...but it may have taken one before the edge node existed (ids are unique across the platform): then the
+    // device's messages are refused and the edge node's last error says so, for its owner to see.
+    const early = await t.api('/api/v1/devices', {
+      token: other.tokens.admin,
+      body: { id: 'LatePlant:Edge2:z1', name: 'z' },
+    });
+    expect(early.status, early.text).toBe(201);
+    const late = await t.api('/api/v1/devices', { token: t.adminToken, body: { id: 'LatePlant:Edge2', name: 'l' } });
+    tokens['LatePlant:Edge2'] = late.body.credentials.access_token;
+    const lateEdge = await connect('LatePlant:Edge2');
+    await lateEdge.publishAsync('spBv1.0/LatePlant/NBIRTH/Edge2', nbirth(0, 1), { qos: 1 });
+    await lateEdge.publishAsync('spBv1.0/LatePlant/DBIRTH/Edge2/z1', flow(1, 5), { qos: 1 });
+    expect((await device('LatePlant:Edge2')).body.last_error.message).toContain(
+      "Sparkplug device 'LatePlant:Edge2:z1' belongs to another organization",
     );
   });
 });

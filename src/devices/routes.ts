@@ -4,6 +4,7 @@ import { principalOf } from '../auth/index.js';
 import { decodeCursor, page } from '../http/pagination.js';
 import { IdParams, Page, PageQuery, Strict } from '../http/schemas.js';
 import type { Http } from '../http/server.js';
+import { refuseForeignEdgeNodeDevice } from './edge-node-ownership.js';
 import type { PresenceTracker } from './presence.js';
 import type { DeviceRegistry } from './registry.js';
 import type { DeviceStore } from './store.js';
@@ -92,6 +93,8 @@ export function registerDeviceRoutes(app: Http, deps: DeviceRouteDeps): void {
     },
     async (request, reply) => {
       const p = principalOf(request);
+      if (request.body.id !== undefined)
+        await refuseForeignEdgeNodeDevice((id) => registry.byDeviceId(id), p.organizationId, request.body.id);
       const { row, accessToken } = await registry.create(p.organizationId, request.body);
       await audit.record({
         organizationId: p.organizationId,
