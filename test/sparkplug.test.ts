@@ -29,6 +29,28 @@ describe('Sparkplug B edge nodes (Eclipse Tahu sparkplug-client)', () => {
   const latest = async (id: string) =>
     (await t.api(`/api/v1/telemetry/${encodeURIComponent(id)}/latest`, { token: t.adminToken })).body.values;
 
+  /**
+   * An edge node (the API key) that listens to its NCMD and has sent its NBIRTH (seq 0, metric Level = 1.5 with
+   * alias 1); answers its connection and the commands it received.
+   */
+  const bornEdgeNode = async (group: string, node: string) => {
+    const edge = await mqtt.connectAsync(t.mqttUrl, { username: apiKey, reconnectPeriod: 0 });
+    stops.push(() => edge.end(true));
+    const commands: { topic: string; metrics: { name: string; value: unknown }[] }[] = [];
+    edge.on('message', (topic, payload) => commands.push({ topic, metrics: codec.decodePayload(payload).metrics }));
+    await edge.subscribeAsync(`spBv1.0/${group}/NCMD/${node}/#`, { qos: 0 });
+    const birth = {
+      timestamp: Date.now(),
+      seq: 0,
+      metrics: [
+        { name: 'bdSeq', type: 'UInt64', value: 0 },
+        { name: 'Level', type: 'Double', value: 1.5, alias: 1 },
+      ],
+    };
+    await edge.publishAsync(`spBv1.0/${group}/NBIRTH/${node}`, Buffer.from(codec.encodePayload(birth)), { qos: 1 });
+    return { edge, commands };
+  };
+
   it('registers the edge node and its devices on birth, stores metrics, and follows deaths', async () => {
     const client = sparkplug.newClient({
       serverUrl: t.mqttUrl.replace('mqtt://', 'tcp://'),
@@ -83,20 +105,7 @@ describe('Sparkplug B edge nodes (Eclipse Tahu sparkplug-client)', () => {
   });
 
   it('asks for a rebirth (NCMD Node Control/Rebirth) on a seq gap', async () => {
-    const edge = await mqtt.connectAsync(t.mqttUrl, { username: apiKey, reconnectPeriod: 0 });
-    stops.push(() => edge.end(true));
-    const commands: { topic: string; metrics: { name: string; value: unknown }[] }[] = [];
-    edge.on('message', (topic, payload) => commands.push({ topic, metrics: codec.decodePayload(payload).metrics }));
-    await edge.subscribeAsync('spBv1.0/Plant2/NCMD/Gap1/#', { qos: 0 });
-    const birth = {
-      timestamp: Date.now(),
-      seq: 0,
-      metrics: [
-        { name: 'bdSeq', type: 'UInt64', value: 0 },
-        { name: 'Level', type: 'Double', value: 1.5, alias: 1 },
-      ],
-    };
-    await edge.publishAsync('spBv1.0/Plant2/NBIRTH/Gap1', Buffer.from(codec.encodePayload(birth)), { qos: 0 });
+    const { edge, commands } = await bornEdgeNode('Plant2', 'Gap1');
     await edge.publishAsync(
       'spBv1.0/Plant2/NDATA/Gap1',
       Buffer.from(
@@ -186,20 +195,7 @@ describe('Sparkplug B edge nodes (Eclipse Tahu sparkplug-client)', () => {
   });
 
   it('refuses a DATA message without seq as invalid_seq and asks for a rebirth (Sparkplug B 3.0 §6.4.21)', async () => {
-    const edge = await mqtt.connectAsync(t.mqttUrl, { username: apiKey, reconnectPeriod: 0 });
-    stops.push(() => edge.end(true));
-    const commands: { topic: string; metrics: { name: string; value: unknown }[] }[] = [];
-    edge.on('message', (topic, payload) => commands.push({ topic, metrics: codec.decodePayload(payload).metrics }));
-    await edge.subscribeAsync('spBv1.0/Plant3/NCMD/NoSeq/#', { qos: 0 });
-    const birth = {
-      timestamp: Date.now(),
-      seq: 0,
-      metrics: [
-        { name: 'bdSeq', type: 'UInt64', value: 0 },
-        { name: 'Level', type: 'Double', value: 1.5, alias: 1 },
-      ],
-    };
-    await edge.publishAsync('spBv1.0/Plant3/NBIRTH/NoSeq', Buffer.from(codec.encodePayload(birth)), { qos: 1 });
+    const { edge, commands } = await bornEdgeNode('Plant3', 'NoSeq');
     const before = t.app.ingest.counters.refused.get('invalid_seq') ?? 0;
     await edge.publishAsync(
       'spBv1.0/Plant3/NDATA/NoSeq',

@@ -41,9 +41,28 @@ const stamp = (packet: StampedPacket, organizationId: string): void => {
 };
 const stampOf = (packet: StampedPacket): string | undefined => packet.properties?.[ORG];
 
-/** The topic filters a connection holds (Aedes keeps them by filter, restored ones from a persistent session too). */
-const filtersOf = (client: Client): string[] =>
-  Object.keys((client as unknown as { subscriptions?: Record<string, unknown> }).subscriptions ?? {});
+/** A connection's subscriptions by filter (Aedes keeps them so, restored ones from a persistent session too). */
+const subscriptionsOf = (client: Client): Record<string, { qos?: number }> =>
+  (client as unknown as { subscriptions?: Record<string, { qos?: number }> }).subscriptions ?? {};
+const filtersOf = (client: Client): string[] => Object.keys(subscriptionsOf(client));
+
+/** Writes a message to one connection (Aedes' client.publish: QoS 1 is tracked in its session), stamped. */
+function writeTo(client: Client, organizationId: string, topic: string, payload: Buffer | string, qos: 0 | 1) {
+  const packet = {
+    cmd: 'publish',
+    topic,
+    payload: Buffer.from(payload),
+    qos,
+    retain: false,
+    dup: false,
+  } as StampedPacket;
+  stamp(packet, organizationId);
+  return new Promise<void>((resolve, reject) =>
+    (client as unknown as { publish: (p: unknown, cb: (err?: Error) => void) => void }).publish(packet, (err) =>
+      err ? reject(err) : resolve(),
+    ),
+  );
+}
 
 export interface BrokerStats {
   connections: number;
@@ -254,24 +273,7 @@ export class EmbeddedBroker implements Lifecycle {
     qos: 0 | 1 = 1,
   ): Promise<number> {
     const targets = this.clientsOf(deviceId).filter((client) => listensTo(client, topic));
-    await Promise.all(
-      targets.map((client) => {
-        const packet = {
-          cmd: 'publish',
-          topic,
-          payload: Buffer.from(payload),
-          qos,
-          retain: false,
-          dup: false,
-        } as StampedPacket;
-        stamp(packet, organizationId);
-        return new Promise<void>((resolve, reject) =>
-          (client as unknown as { publish: (p: unknown, cb: (err?: Error) => void) => void }).publish(packet, (err) =>
-            err ? reject(err) : resolve(),
-          ),
-        );
-      }),
-    );
+    await Promise.all(targets.map((client) => writeTo(client, organizationId, topic, payload, qos)));
     return targets.length;
   }
 
@@ -387,9 +389,6 @@ export class EmbeddedBroker implements Lifecycle {
    * to send a client what it did not subscribe to); otherwise the device's last error says so.
    */
   private answer(client: Client, identity: MqttIdentity, reply: { topic: string; payload: string }): void {
-    const subscriptions =
-      (client as unknown as { subscriptions?: Record<string, { qos?: number }> }).subscriptions ?? {};
-    const matching = Object.keys(subscriptions).filter((filter) => topicMatches(filter, reply.topic));
     if (!listensTo(client, reply.topic)) {
       const where = `${reply.topic.slice(0, reply.topic.lastIndexOf('/'))}/+`;
       this.ingest.refuse(
@@ -400,18 +399,15 @@ export class EmbeddedBroker implements Lifecycle {
       return;
     }
     // At the subscription's QoS, as any delivery (QoS 2 is not offered to devices).
-    const packet = {
-      cmd: 'publish',
-      topic: reply.topic,
-      payload: Buffer.from(reply.payload),
-      qos: Math.min(1, Math.max(...matching.map((f) => subscriptions[f]?.qos ?? 0))),
-      retain: false,
-      dup: false,
-    } as StampedPacket;
-    stamp(packet, identity.organizationId);
-    (client as unknown as { publish: (p: unknown, cb: (err?: Error) => void) => void }).publish(packet, (err) => {
-      if (err) this.log.debug({ err, client: client.id }, 'could not write an answer to its connection');
-    });
+    const subscriptions = subscriptionsOf(client);
+    const qos = Math.max(
+      ...Object.keys(subscriptions)
+        .filter((filter) => topicMatches(filter, reply.topic))
+        .map((filter) => subscriptions[filter]?.qos ?? 0),
+    );
+    writeTo(client, identity.organizationId, reply.topic, reply.payload, qos >= 1 ? 1 : 0).catch((err: unknown) =>
+      this.log.debug({ err, client: client.id }, 'could not write an answer to its connection'),
+    );
   }
 
   private async authorizePublish(client: Client, packet: StampedPacket): Promise<void> {

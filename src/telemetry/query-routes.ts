@@ -144,7 +144,8 @@ export function registerTelemetryQueryRoutes(app: Http, deps: TelemetryQueryRout
       // string is sent as it is (LatestView still documents it).
       let values = renderedLatest.get(latest);
       if (values === undefined) {
-        const view: Record<string, { ts: string; value: unknown }> = {};
+        // No prototype: a key named `__proto__` is a key like any other.
+        const view: Record<string, { ts: string; value: unknown }> = Object.create(null);
         for (const k in latest) {
           const v = latest[k] as Point;
           view[k] = { ts: new Date(v.ts).toISOString(), value: v.value };
